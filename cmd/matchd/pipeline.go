@@ -1,0 +1,309 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/matchd/matchd/ingest"
+	"github.com/matchd/matchd/matcher"
+)
+
+// stats counts what a run did. Workers fill one per batch; the writer sums
+// them in input order.
+type stats struct {
+	records  [4]int64 // per matcher.Table
+	alerts   int64
+	rejects  int64
+	filtered int64 // outside --since/--until
+}
+
+func (s *stats) add(o *stats) {
+	for i := range s.records {
+		s.records[i] += o.records[i]
+	}
+	s.alerts += o.alerts
+	s.rejects += o.rejects
+	s.filtered += o.filtered
+}
+
+func (s *stats) total() int64 {
+	var n int64
+	for _, r := range s.records {
+		n += r
+	}
+	return n
+}
+
+// filter narrows records by event time; bounds are Unix nanoseconds, until
+// exclusive. Records without a time pass.
+type filter struct {
+	since, until       int64
+	hasSince, hasUntil bool
+}
+
+func (f *filter) keep(e *matcher.Event) bool {
+	if !e.HasTime {
+		return true
+	}
+	if f.hasSince && e.Time < f.since {
+		return false
+	}
+	if f.hasUntil && e.Time >= f.until {
+		return false
+	}
+	return true
+}
+
+// result is one processed batch.
+type result struct {
+	seq     uint64
+	alerts  []byte
+	rejects []byte
+	samples []string // reject messages for stderr, at most maxSamples
+	st      stats
+	err     error
+	ack     ingest.AckFunc
+}
+
+const maxSamples = 10
+
+// worker parses and matches batches; one per goroutine.
+type worker struct {
+	dec    *ingest.Decoder
+	sc     *matcher.Scanner
+	filter filter
+}
+
+func (w *worker) process(b *ingest.Batch) *result {
+	res := &result{seq: b.Seq, err: b.Err}
+	set := w.sc.Set()
+	reject := func(o *matcher.Origin, reason string, raw []byte) {
+		res.st.rejects++
+		res.rejects = matcher.AppendReject(res.rejects, o, reason, raw)
+		if len(res.samples) < maxSamples {
+			res.samples = append(res.samples, fmt.Sprintf("%s: %s", originString(o), reason))
+		}
+	}
+	for i := range b.Lines {
+		ln := &b.Lines[i]
+		if ln.Reject != "" {
+			reject(&ln.Origin, ln.Reject, ln.B)
+			continue
+		}
+		w.dec.Reset(ln.B)
+		for {
+			ev, err := w.dec.Next()
+			o := ln.Origin
+			if rec, env := w.dec.Index(); env {
+				o.Record, o.InEnvelope = rec, true
+			}
+			if err != nil {
+				reject(&o, err.Error(), ln.B)
+				continue
+			}
+			if ev == nil {
+				break
+			}
+			if ev.Table < matcher.Table(len(res.st.records)) {
+				res.st.records[ev.Table]++
+			}
+			if !w.filter.keep(ev) {
+				res.st.filtered++
+				continue
+			}
+			hits := w.sc.Match(ev)
+			if len(hits) == 0 {
+				continue
+			}
+			res.st.alerts++
+			res.alerts = set.AppendAlert(res.alerts, ev, hits, &o)
+		}
+	}
+	return res
+}
+
+func originString(o *matcher.Origin) string {
+	var s string
+	if o.Topic != "" {
+		s = fmt.Sprintf("%s[%d]@%d", o.Topic, o.Partition, o.Offset)
+		if o.Line > 0 {
+			s += fmt.Sprintf(":%d", o.Line)
+		}
+	} else {
+		s = fmt.Sprintf("%s:%d", o.Path, o.Line)
+	}
+	if o.InEnvelope {
+		s += fmt.Sprintf(" record %d", o.Record)
+	}
+	return s
+}
+
+// source is what the pipeline reads from.
+type source interface {
+	ReadBatch(ctx context.Context) (*ingest.Batch, ingest.AckFunc, error)
+}
+
+// pipeline runs parse and match on several goroutines and writes alerts and
+// rejects in input order.
+type pipeline struct {
+	workers  int
+	newWork  func() *worker
+	alerts   io.Writer
+	rejects  io.Writer // nil: rejects are counted and sampled only
+	stderr   io.Writer
+	progress func(st *stats) // called by the writer after each batch; may be nil
+
+	st        stats
+	inputErrs []error
+	samples   int
+}
+
+// run processes src until it ends or ctx is cancelled. It returns the first
+// write error; input errors are collected in p.inputErrs.
+func (p *pipeline) run(ctx context.Context, src source) error {
+	inflight := make(chan struct{}, p.workers*4)
+	jobs := make(chan jobItem, p.workers*2)
+	results := make(chan *result, p.workers*4)
+	readCtx, cancelRead := context.WithCancel(ctx)
+	defer cancelRead()
+
+	var readErr error
+	go func() {
+		defer close(jobs)
+		for {
+			select {
+			case inflight <- struct{}{}:
+			case <-readCtx.Done():
+				return
+			}
+			b, ack, err := src.ReadBatch(readCtx)
+			if err != nil {
+				<-inflight
+				if !errors.Is(err, ingest.ErrEndOfInput) && !errors.Is(err, context.Canceled) {
+					readErr = err
+				}
+				return
+			}
+			jobs <- jobItem{b, ack}
+		}
+	}()
+	var wg sync.WaitGroup
+	for range p.workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := p.newWork()
+			for j := range jobs {
+				r := w.process(j.b)
+				r.ack = j.ack
+				results <- r
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(results) }()
+
+	pending := map[uint64]*result{}
+	next := uint64(1)
+	var werr error
+	for r := range results {
+		pending[r.seq] = r
+		for {
+			r, ok := pending[next]
+			if !ok {
+				break
+			}
+			delete(pending, next)
+			next++
+			if werr == nil {
+				werr = p.write(r)
+			}
+			if r.ack != nil {
+				r.ack(werr)
+			}
+			<-inflight
+			if werr != nil {
+				cancelRead()
+			}
+		}
+	}
+	if readErr != nil {
+		p.inputErrs = append(p.inputErrs, readErr)
+	}
+	return werr
+}
+
+type jobItem struct {
+	b   *ingest.Batch
+	ack ingest.AckFunc
+}
+
+func (p *pipeline) write(r *result) error {
+	if len(r.alerts) > 0 {
+		if _, err := p.alerts.Write(r.alerts); err != nil {
+			return fmt.Errorf("writing alerts: %w", err)
+		}
+	}
+	if p.rejects != nil && len(r.rejects) > 0 {
+		if _, err := p.rejects.Write(r.rejects); err != nil {
+			return fmt.Errorf("writing rejects: %w", err)
+		}
+	}
+	for _, s := range r.samples {
+		if p.samples < maxSamples {
+			fmt.Fprintf(p.stderr, "matchd: reject: %s\n", s)
+		} else if p.samples == maxSamples {
+			fmt.Fprintf(p.stderr, "matchd: further rejects are counted only%s\n", rejectsHint(p.rejects != nil))
+		}
+		p.samples++
+	}
+	if r.err != nil {
+		p.inputErrs = append(p.inputErrs, r.err)
+		fmt.Fprintf(p.stderr, "matchd: %v\n", r.err)
+	}
+	p.st.add(&r.st)
+	if p.progress != nil {
+		p.progress(&p.st)
+	}
+	return nil
+}
+
+func rejectsHint(haveFile bool) string {
+	if haveFile {
+		return " (all are in the --rejects file)"
+	}
+	return " (use --rejects FILE to keep them)"
+}
+
+// summary is the one-line account printed on stderr at the end.
+func summary(verb string, st *stats, secs float64) string {
+	var per []string
+	for _, t := range matcher.Tables() {
+		per = append(per, fmt.Sprintf("%s %d", t, st.records[t]))
+	}
+	rate := 0.0
+	if secs > 0 {
+		rate = float64(st.total()) / secs
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "matchd: %s %d records (%s), %d alerts, %d rejects", verb, st.total(), strings.Join(per, ", "), st.alerts, st.rejects)
+	if st.filtered > 0 {
+		fmt.Fprintf(&b, ", %d outside --since/--until", st.filtered)
+	}
+	fmt.Fprintf(&b, " in %.2fs (%s records/s)", secs, humanCount(rate))
+	return b.String()
+}
+
+func humanCount(v float64) string {
+	switch {
+	case v >= 1e6:
+		return fmt.Sprintf("%.2fM", v/1e6)
+	case v >= 1e3:
+		return fmt.Sprintf("%.1fk", v/1e3)
+	}
+	return fmt.Sprintf("%.0f", v)
+}

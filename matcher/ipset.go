@@ -1,0 +1,191 @@
+package matcher
+
+import (
+	"net/netip"
+	"slices"
+)
+
+// span is a range of a flat id list: ids[off : off+n].
+type span struct{ off, n uint32 }
+
+// IPSet maps addresses to the ids of the indicators that cover them: exact
+// addresses in hash maps, prefixes in one binary radix trie per family whose
+// nodes sit in a slice and point to each other by uint32 index, so the
+// garbage collector never scans them.
+//
+// An IPSet is immutable once built and safe for concurrent use.
+type IPSet struct {
+	v4    map[uint32]span
+	v6    map[[16]byte]span
+	t4    trie
+	t6    trie
+	ids   []uint32
+	nAddr int
+	nPfx  int
+}
+
+// trie is a binary radix trie over address bits. Node 0 is the root. A node's
+// val is a span of prefix ids ending there (n == 0: none).
+type trie struct {
+	child [][2]uint32 // 0: no child (the root is never a child)
+	val   []span
+}
+
+func (t *trie) init() {
+	t.child = append(t.child[:0], [2]uint32{})
+	t.val = append(t.val[:0], span{})
+}
+
+// IPSetBuilder collects addresses and prefixes for an IPSet. The zero value
+// is ready to use.
+type IPSetBuilder struct {
+	addrs []addrID
+	pfxs  []pfxID
+}
+
+type addrID struct {
+	a  netip.Addr
+	id uint32
+}
+
+type pfxID struct {
+	p  netip.Prefix
+	id uint32
+}
+
+// AddAddr maps a to id. An address may carry several ids.
+func (b *IPSetBuilder) AddAddr(a netip.Addr, id uint32) {
+	b.addrs = append(b.addrs, addrID{a.Unmap(), id})
+}
+
+// AddPrefix maps every address of p to id.
+func (b *IPSetBuilder) AddPrefix(p netip.Prefix, id uint32) {
+	if p.Addr().Is4In6() {
+		p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+	}
+	b.pfxs = append(b.pfxs, pfxID{p.Masked(), id})
+}
+
+// Build returns the set. The builder may be reused afterwards.
+func (b *IPSetBuilder) Build() *IPSet {
+	s := &IPSet{v4: map[uint32]span{}, v6: map[[16]byte]span{}}
+	s.t4.init()
+	s.t6.init()
+	slices.SortStableFunc(b.addrs, func(x, y addrID) int { return x.a.Compare(y.a) })
+	for i := 0; i < len(b.addrs); {
+		j := i
+		off := uint32(len(s.ids))
+		for ; j < len(b.addrs) && b.addrs[j].a == b.addrs[i].a; j++ {
+			s.ids = append(s.ids, b.addrs[j].id)
+		}
+		sp := span{off, uint32(j - i)}
+		if a := b.addrs[i].a; a.Is4() {
+			s.v4[v4key(a)] = sp
+		} else {
+			s.v6[a.As16()] = sp
+		}
+		s.nAddr++
+		i = j
+	}
+	slices.SortStableFunc(b.pfxs, func(x, y pfxID) int { return x.p.Addr().Compare(y.p.Addr())*64 + (x.p.Bits() - y.p.Bits()) })
+	for i := 0; i < len(b.pfxs); {
+		j := i
+		off := uint32(len(s.ids))
+		for ; j < len(b.pfxs) && b.pfxs[j].p == b.pfxs[i].p; j++ {
+			s.ids = append(s.ids, b.pfxs[j].id)
+		}
+		p := b.pfxs[i].p
+		t := &s.t6
+		if p.Addr().Is4() {
+			t = &s.t4
+		}
+		t.insert(addrBytes(p.Addr()), p.Bits(), span{off, uint32(j - i)})
+		s.nPfx++
+		i = j
+	}
+	return s
+}
+
+func v4key(a netip.Addr) uint32 {
+	b := a.As4()
+	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+}
+
+func addrBytes(a netip.Addr) []byte {
+	if a.Is4() {
+		b := a.As4()
+		return b[:]
+	}
+	b := a.As16()
+	return b[:]
+}
+
+func bit(b []byte, i int) int { return int(b[i>>3]>>(7-uint(i&7))) & 1 }
+
+func (t *trie) insert(addr []byte, bits int, v span) {
+	n := uint32(0)
+	for i := 0; i < bits; i++ {
+		c := bit(addr, i)
+		next := t.child[n][c]
+		if next == 0 {
+			next = uint32(len(t.child))
+			t.child = append(t.child, [2]uint32{})
+			t.val = append(t.val, span{})
+			t.child[n][c] = next
+		}
+		n = next
+	}
+	t.val[n] = v
+}
+
+// Len returns the number of distinct addresses and prefixes in the set.
+func (s *IPSet) Len() (addrs, prefixes int) { return s.nAddr, s.nPfx }
+
+// AppendLookup appends to dst the ids of every exact address equal to a and
+// of every prefix containing a (all of them, shortest prefix first, after
+// the exact ids). It does not allocate when dst has room.
+func (s *IPSet) AppendLookup(dst []uint32, a netip.Addr) []uint32 {
+	var sp span
+	var ok bool
+	t := &s.t6
+	var buf [16]byte
+	var key []byte
+	if a.Is4() {
+		sp, ok = s.v4[v4key(a)]
+		t = &s.t4
+		b4 := a.As4()
+		copy(buf[:], b4[:])
+		key = buf[:4]
+	} else {
+		buf = a.As16()
+		sp, ok = s.v6[buf]
+		key = buf[:]
+	}
+	if ok {
+		dst = append(dst, s.ids[sp.off:sp.off+sp.n]...)
+	}
+	if len(t.child) == 1 && t.val[0].n == 0 {
+		return dst
+	}
+	n := uint32(0)
+	for i := 0; ; i++ {
+		if v := t.val[n]; v.n != 0 {
+			dst = append(dst, s.ids[v.off:v.off+v.n]...)
+		}
+		if i == len(key)*8 {
+			break
+		}
+		n = t.child[n][bit(key, i)]
+		if n == 0 {
+			break
+		}
+	}
+	return dst
+}
+
+// MemoryUsage estimates the bytes the set holds.
+func (s *IPSet) MemoryUsage() int {
+	const mapEntry = 1.5 // average load overhead of Go's swiss tables
+	m := float64(len(s.v4))*(4+8)*mapEntry + float64(len(s.v6))*(16+8)*mapEntry
+	return int(m) + 4*cap(s.ids) + (8+8)*(cap(s.t4.child)+cap(s.t6.child))
+}
