@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"unsafe"
 )
 
 // ACMatch is one occurrence of pattern Pattern at hay[Start:End].
@@ -63,8 +64,8 @@ type Automaton struct {
 
 	// nodes holds one packed word per state (see acNodeFirst and friends).
 	// The children of a state have consecutive ids, sorted by label, and
-	// the only child of a state s that has a single child is s+1 unless s is
-	// dense, so walking down a long pattern reads memory in order.
+	// below the dense states a chain of only children has consecutive ids,
+	// so walking down the unshared tail of a pattern reads memory in order.
 	nodes []uint64
 
 	// fail is the failure link of each state: the state of the longest
@@ -141,8 +142,7 @@ func (a *Automaton) PatternLen(id uint32) int { return int(a.patLen[id]) }
 
 // MemoryUsage returns the bytes held by a's tables.
 func (a *Automaton) MemoryUsage() int {
-	const fixed = 256 + 256 + 2*4 + 9*24 // arrays, counters, slice headers
-	return fixed + 4*cap(a.rows) + 4*cap(a.wide) + 8*cap(a.nodes) + 4*cap(a.fail) + 4*cap(a.out) +
+	return int(unsafe.Sizeof(*a)) + 4*cap(a.rows) + 4*cap(a.wide) + 8*cap(a.nodes) + 4*cap(a.fail) + 4*cap(a.out) +
 		4*cap(a.recStart) + 4*cap(a.recNext) + 4*cap(a.ids) + 4*cap(a.patLen)
 }
 
@@ -343,7 +343,9 @@ func compileAC(patterns [][]byte, cfg acConfig) (*Automaton, error) {
 	a.recStart = append(make([]uint32, 0, len(patterns)+1), 0)
 
 	rowBytes := 4 * uint64(a.stride)
-	maxDense := min(uint64(cfg.denseBytes)/rowBytes, numStates)
+	// Row indexes s*stride+c must fit a uint32, with room for the last
+	// group of siblings to overshoot.
+	maxDense := min(uint64(cfg.denseBytes)/rowBytes, numStates, math.MaxUint32/uint64(a.stride)-256)
 	b.number(uint32(max(maxDense, 1)))
 	if uint64(b.next) != numStates {
 		panic(fmt.Sprintf("BUG: numbered %d states of %d", b.next, numStates))
@@ -410,6 +412,7 @@ func (b *acBuilder) expand(dst []acSpan, x acSpan) []acSpan {
 	if i > x.lo {
 		a.recStart = append(a.recStart, uint32(len(a.ids)))
 		a.out[x.id] = uint32(len(a.recStart) - 1)
+		a.nodes[x.id] |= acOutFlag // link relies on it
 	}
 	first := b.next
 	for i < x.hi {
@@ -444,12 +447,12 @@ func (b *acBuilder) link(wideChildren int) {
 				f = a.next(a.fail[u], acNodeLabel(a.nodes[t]))
 			}
 			a.fail[t] = f
-			if own := a.out[t]; own != 0 {
-				a.recNext[own-1] = a.out[f]
-			} else {
+			// So far acOutFlag marks the states that end a pattern;
+			// testing it spares a cache miss on out for the others.
+			if a.nodes[t]&acOutFlag != 0 {
+				a.recNext[a.out[t]-1] = a.out[f]
+			} else if a.out[f] != 0 {
 				a.out[t] = a.out[f]
-			}
-			if a.out[t] != 0 {
 				a.nodes[t] |= acOutFlag
 			}
 			queue = append(queue, t)

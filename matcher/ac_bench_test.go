@@ -143,9 +143,11 @@ func acGenHays(r *rand.Rand, ps [][]byte, size int) [][]byte {
 			switch r.IntN(4) {
 			case 0:
 				b = append(b, p...)
-			case 1:
-				b = append(b, bytes.ToUpper(p[:bytes.IndexByte(p, '/')+3])...)
-				b = append(b, p[bytes.IndexByte(p, '/')+3:]...)
+			case 1: // scheme and host upper-cased
+				host := bytes.Index(p, []byte("://")) + 3
+				end := host + bytes.IndexByte(p[host:], '/')
+				b = append(b, bytes.ToUpper(p[:end])...)
+				b = append(b, p[end:]...)
 			case 2:
 				b = append(b, p...)
 				b = acGenPath(r, b)

@@ -326,8 +326,8 @@ func TestACDifferential(t *testing.T) {
 // configuration to be neither all dense nor all sparse.
 func TestACDifferentialURLs(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
-	ps := acGenURLs(r, 3000)
-	hays := acGenHays(r, ps, 64<<10)
+	ps := acGenURLs(r, 2000)
+	hays := acGenHays(r, ps, 32<<10)
 	for _, c := range acTestConfigs {
 		a, err := compileAC(ps, c.cfg)
 		if err != nil {
@@ -493,4 +493,24 @@ func acASCIILower(b []byte) []byte {
 		l[i] = acLower(c)
 	}
 	return l
+}
+
+func ExampleAutomaton_AppendMatches() {
+	a, err := CompileAC([][]byte{
+		[]byte("http://evil.example/x"),
+		[]byte("http://evil.example/x/y"),
+		[]byte("evil.example"),
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	hay := []byte("GET HTTP://EVIL.example/x/y?q=1")
+	for _, m := range a.AppendMatches(nil, hay) {
+		fmt.Printf("pattern %d at [%d:%d] %s\n", m.Pattern, m.Start, m.End, hay[m.Start:m.End])
+	}
+	// Output:
+	// pattern 2 at [11:23] EVIL.example
+	// pattern 0 at [4:25] HTTP://EVIL.example/x
+	// pattern 1 at [4:27] HTTP://EVIL.example/x/y
 }

@@ -60,6 +60,7 @@ func runReplay(ctx context.Context, args, env []string, stdin io.Reader, stdout,
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "parse and match on `N` goroutines")
 	maxRecord := fs.Int("max-record-bytes", 16<<20, "reject records longer than `N` bytes")
 	progress := fs.String("progress", "auto", "progress bar on stderr: auto (on a terminal), always, never")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the replay (after feeds are loaded) to `FILE`")
 	paths, err := parseArgs(fs, args, env)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -131,6 +132,13 @@ func runReplay(ctx context.Context, args, env []string, stdin io.Reader, stdout,
 	}
 	if until.set {
 		flt.until, flt.hasUntil = until.t.UnixNano(), true
+	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return usageErr("%v", err)
+		}
+		defer stop()
 	}
 	start := time.Now()
 	p := &pipeline{
