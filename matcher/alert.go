@@ -96,7 +96,8 @@ var colKinds = func() [NumFields]colKind {
 
 // AppendAlert appends one alert line (JSON and a newline) for e and its hits:
 // Table, the table's projection columns, the matched columns outside the
-// projection, Indicators, AlertId and Origin. Every projection column is
+// projection, Indicators, IndicatorSet (s.Version, when set), AlertId and
+// Origin. Every projection column is
 // present; a missing value is null.
 func (s *Set) AppendAlert(dst []byte, e *Event, hits []Hit, o *Origin) []byte {
 	dst = append(dst, `{"Table":`...)
@@ -119,7 +120,12 @@ func (s *Set) AppendAlert(dst []byte, e *Event, hits []Hit, o *Origin) []byte {
 		}
 		dst = s.appendIndicator(dst, h)
 	}
-	dst = append(dst, `],"AlertId":"`...)
+	dst = append(dst, ']')
+	if s.Version != "" {
+		dst = append(dst, `,"IndicatorSet":`...)
+		dst = AppendJSONString(dst, s.Version)
+	}
+	dst = append(dst, `,"AlertId":"`...)
 	dst = s.appendAlertID(dst, hits, o)
 	dst = append(dst, `","Origin":`...)
 	dst = o.AppendJSON(dst)
@@ -130,6 +136,14 @@ func appendColumn(dst []byte, e *Event, f Field) []byte {
 	dst = append(dst, ',', '"')
 	dst = append(dst, fieldNames[f]...)
 	dst = append(dst, '"', ':')
+	return AppendValue(dst, e, f)
+}
+
+// AppendValue appends the value of column f of e as alerts write it: ports
+// as JSON numbers, IsClickedThrough as a boolean, times as RFC 3339 UTC
+// strings, UrlChain as an array of strings, other columns as strings, and
+// null when the column is absent or does not parse as its type.
+func AppendValue(dst []byte, e *Event, f Field) []byte {
 	v := e.Get(f)
 	if v == nil && !(f == UrlChain && len(e.Chain) > 0) {
 		return append(dst, "null"...)
@@ -173,49 +187,27 @@ func appendTime(dst []byte, t time.Time) []byte {
 }
 
 func (s *Set) appendIndicator(dst []byte, h Hit) []byte {
-	in := &s.ind[h.Indicator]
+	st := s.st
 	dst = append(dst, `{"Value":`...)
-	dst = AppendJSONString(dst, in.Value)
+	dst = AppendJSONString(dst, st.value(h.Indicator))
 	dst = append(dst, `,"Type":"`...)
-	dst = append(dst, in.Type.String()...)
+	dst = append(dst, st.typ[h.Indicator].String()...)
 	dst = append(dst, `","Field":"`...)
 	dst = append(dst, fieldNames[h.Field]...)
 	dst = append(dst, '"')
-	if in.Type == TypeIPPort {
+	if st.typ[h.Indicator] == TypeIPPort {
 		dst = append(dst, `,"PortMatched":`...)
 		dst = strconv.AppendBool(dst, h.PortMatched)
 	}
-	if in.ThreatType != "" {
-		dst = append(dst, `,"ThreatType":`...)
-		dst = AppendJSONString(dst, in.ThreatType)
-	}
-	if in.Malware != "" {
-		dst = append(dst, `,"Malware":`...)
-		dst = AppendJSONString(dst, in.Malware)
-	}
-	if in.Confidence != NoConfidence {
-		dst = append(dst, `,"Confidence":`...)
-		dst = strconv.AppendInt(dst, int64(in.Confidence), 10)
-	}
-	if !in.FirstSeen.IsZero() {
-		dst = append(dst, `,"FirstSeen":`...)
-		dst = appendTime(dst, in.FirstSeen)
-	}
-	if !in.LastSeen.IsZero() {
-		dst = append(dst, `,"LastSeen":`...)
-		dst = appendTime(dst, in.LastSeen)
-	}
-	if len(in.Tags) > 0 {
-		dst = append(dst, `,"Tags":`...)
-		dst = appendStrings(dst, in.Tags)
-	}
-	if in.Reference != "" {
-		dst = append(dst, `,"Reference":`...)
-		dst = AppendJSONString(dst, in.Reference)
-	}
-	dst = append(dst, `,"Sources":`...)
-	dst = appendStrings(dst, in.Sources)
-	return append(dst, '}')
+	return append(dst, st.mts[st.meta[h.Indicator]].json...)
+}
+
+// AppendIndicatorDetails appends the feed metadata of indicator id as the
+// members an alert's indicator object holds after Value, Type and Field
+// (",\"ThreatType\":…" and the like, then ",\"Sources\":[…]"), and the
+// object's closing brace.
+func (s *Set) AppendIndicatorDetails(dst []byte, id uint32) []byte {
+	return append(dst, s.st.mts[s.st.meta[id]].json...)
 }
 
 func appendStrings(dst []byte, ss []string) []byte {
@@ -240,7 +232,7 @@ func (s *Set) appendAlertID(dst []byte, hits []Hit, o *Origin) []byte {
 		b = append(b, 0)
 		b = append(b, fieldNames[h.Field]...)
 		b = append(b, 0)
-		b = append(b, s.ind[h.Indicator].Value...)
+		b = append(b, s.st.value(h.Indicator)...)
 	}
 	sum := sha256.Sum256(b)
 	return hex.AppendEncode(dst, sum[:16])

@@ -15,7 +15,7 @@ type span struct{ off, n uint32 }
 //
 // An IPSet is immutable once built and safe for concurrent use.
 type IPSet struct {
-	v4    map[uint32]span
+	v4    addrTable
 	v6    map[[16]byte]span
 	t4    trie
 	t6    trie
@@ -68,22 +68,47 @@ func (b *IPSetBuilder) AddPrefix(p netip.Prefix, id uint32) {
 
 // Build returns the set. The builder may be reused afterwards.
 func (b *IPSetBuilder) Build() *IPSet {
-	s := &IPSet{v4: map[uint32]span{}, v6: map[[16]byte]span{}}
+	s := &IPSet{v6: map[[16]byte]span{}}
 	s.t4.init()
 	s.t6.init()
-	slices.SortStableFunc(b.addrs, func(x, y addrID) int { return x.a.Compare(y.a) })
-	for i := 0; i < len(b.addrs); {
+	// IPv4 addresses go straight into the open-addressing table; IPv6
+	// ones, fewer, are grouped by sorting.
+	n4 := 0
+	for _, e := range b.addrs {
+		if e.a.Is4() {
+			n4++
+		}
+	}
+	s.v4.init(n4)
+	multi := map[uint32][]uint32{}
+	v6 := b.addrs[:0:0]
+	for _, e := range b.addrs {
+		if !e.a.Is4() {
+			v6 = append(v6, e)
+			continue
+		}
+		k := v4key(e.a)
+		if first, ok := s.v4.insert(k, e.id); !ok {
+			if multi[k] == nil {
+				multi[k] = []uint32{first}
+			}
+			multi[k] = append(multi[k], e.id)
+		} else {
+			s.nAddr++
+		}
+	}
+	for k, ids := range multi {
+		s.v4.setMulti(k, span{uint32(len(s.ids)), uint32(len(ids))})
+		s.ids = append(s.ids, ids...)
+	}
+	slices.SortStableFunc(v6, func(x, y addrID) int { return x.a.Compare(y.a) })
+	for i := 0; i < len(v6); {
 		j := i
 		off := uint32(len(s.ids))
-		for ; j < len(b.addrs) && b.addrs[j].a == b.addrs[i].a; j++ {
-			s.ids = append(s.ids, b.addrs[j].id)
+		for ; j < len(v6) && v6[j].a == v6[i].a; j++ {
+			s.ids = append(s.ids, v6[j].id)
 		}
-		sp := span{off, uint32(j - i)}
-		if a := b.addrs[i].a; a.Is4() {
-			s.v4[v4key(a)] = sp
-		} else {
-			s.v6[a.As16()] = sp
-		}
+		s.v6[v6[i].a.As16()] = span{off, uint32(j - i)}
 		s.nAddr++
 		i = j
 	}
@@ -151,7 +176,13 @@ func (s *IPSet) AppendLookup(dst []uint32, a netip.Addr) []uint32 {
 	var buf [16]byte
 	var key []byte
 	if a.Is4() {
-		sp, ok = s.v4[v4key(a)]
+		var one uint32
+		var single bool
+		one, sp, single, ok = s.v4.lookup(v4key(a))
+		if single {
+			dst = append(dst, one)
+			ok = false
+		}
 		t = &s.t4
 		b4 := a.As4()
 		copy(buf[:], b4[:])
@@ -186,6 +217,88 @@ func (s *IPSet) AppendLookup(dst []uint32, a netip.Addr) []uint32 {
 // MemoryUsage estimates the bytes the set holds.
 func (s *IPSet) MemoryUsage() int {
 	const mapEntry = 1.5 // average load overhead of Go's swiss tables
-	m := float64(len(s.v4))*(4+8)*mapEntry + float64(len(s.v6))*(16+8)*mapEntry
+	m := float64(8*len(s.v4.slots)+12*len(s.v4.multi)) + float64(len(s.v6))*(16+8)*mapEntry
 	return int(m) + 4*cap(s.ids) + (8+8)*(cap(s.t4.child)+cap(s.t6.child))
+}
+
+// addrTable maps IPv4 addresses to indicator ids: open addressing with
+// linear probing over one []uint64 of key<<32|value, at most half full, so
+// a lookup is usually one cache miss and the garbage collector never scans
+// it. A value with the top bit clear is the address's only id; with it set,
+// the rest indexes multi, the spans of addresses with several ids.
+type addrTable struct {
+	slots []uint64
+	shift uint
+	multi []span
+}
+
+const (
+	emptySlot = ^uint64(0)
+	multiBit  = 1 << 31
+)
+
+func (t *addrTable) init(n int) {
+	size, shift := 16, uint(64-4)
+	for size < 2*n {
+		size <<= 1
+		shift--
+	}
+	t.slots = make([]uint64, size)
+	for i := range t.slots {
+		t.slots[i] = emptySlot
+	}
+	t.shift = shift
+}
+
+func (t *addrTable) home(k uint32) int { return int((uint64(k) * 0x9E3779B97F4A7C15) >> t.shift) }
+
+// insert adds k -> id; when k is present it returns its first id and false.
+func (t *addrTable) insert(k, id uint32) (uint32, bool) {
+	if id >= multiBit {
+		panic("BUG: indicator id out of range")
+	}
+	mask := len(t.slots) - 1
+	for i := t.home(k); ; i = (i + 1) & mask {
+		s := t.slots[i]
+		if s == emptySlot {
+			t.slots[i] = uint64(k)<<32 | uint64(id)
+			return 0, true
+		}
+		if uint32(s>>32) == k {
+			return uint32(s), false
+		}
+	}
+}
+
+// setMulti points k, already present, at a span of ids.
+func (t *addrTable) setMulti(k uint32, sp span) {
+	mask := len(t.slots) - 1
+	for i := t.home(k); ; i = (i + 1) & mask {
+		if s := t.slots[i]; s != emptySlot && uint32(s>>32) == k {
+			t.slots[i] = uint64(k)<<32 | uint64(multiBit|len(t.multi))
+			t.multi = append(t.multi, sp)
+			return
+		}
+	}
+}
+
+// lookup finds k: its only id (single), or the span of its ids.
+func (t *addrTable) lookup(k uint32) (id uint32, sp span, single, ok bool) {
+	if len(t.slots) == 0 {
+		return 0, span{}, false, false
+	}
+	mask := len(t.slots) - 1
+	for i := t.home(k); ; i = (i + 1) & mask {
+		s := t.slots[i]
+		if s == emptySlot {
+			return 0, span{}, false, false
+		}
+		if uint32(s>>32) == k {
+			v := uint32(s)
+			if v&multiBit == 0 {
+				return v, span{}, true, true
+			}
+			return 0, t.multi[v&^multiBit], false, true
+		}
+	}
 }

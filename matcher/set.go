@@ -3,7 +3,6 @@ package matcher
 import (
 	"bytes"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 	"time"
@@ -63,22 +62,27 @@ type Config struct {
 // A field whose value is not a valid IP (or URL) does not match; that is not
 // an error.
 type Set struct {
-	ind        []Indicator
-	validUntil []int64 // unix ns; math.MaxInt64 when the indicator never expires
-	ips        *IPSet
-	ac         *Automaton
-	acInd      []uint32 // automaton pattern -> indicator
-	acEdge     []uint8  // per pattern: bit 0 first byte is alnum, bit 1 last byte is alnum
-	names      map[string]span
-	nameIDs    []uint32
-	cfg        Config
-	counts     [numTypes]int
+	st      *store
+	ips     *IPSet
+	ac      *Automaton
+	acInd   []uint32 // automaton pattern -> indicator
+	acEdge  []uint8  // per pattern: bit 0 first byte is alnum, bit 1 last byte is alnum
+	names   map[string]span
+	nameIDs []uint32
+	cfg     Config
+	counts  [numTypes]int
+
+	// Version names the set in alerts (their IndicatorSet column), e.g. a
+	// content hash and the load time. Set it before the Set is shared;
+	// empty leaves the column out.
+	Version string
 }
 
 // Compile builds a Set from deduplicated indicators (one per Value). The
 // indicators are copied; ids in Hits index Indicators().
 func Compile(inds []Indicator, cfg Config) (*Set, error) {
 	s := &Set{cfg: cfg, names: map[string]span{}}
+	sb := newStoreBuilder(len(inds), cfg.MaxAge)
 	var ipb IPSetBuilder
 	var patterns [][]byte
 	byName := map[string][]uint32{}
@@ -87,7 +91,7 @@ func Compile(inds []Indicator, cfg Config) (*Set, error) {
 		if cfg.MinConfidence > 0 && in.Confidence != NoConfidence && in.Confidence < cfg.MinConfidence {
 			continue
 		}
-		id := uint32(len(s.ind))
+		id := uint32(sb.s.len())
 		switch in.Type {
 		case TypeIP, TypeIPPort:
 			if !in.Addr.IsValid() {
@@ -119,16 +123,10 @@ func Compile(inds []Indicator, cfg Config) (*Set, error) {
 		default:
 			return nil, fmt.Errorf("indicator %q: unknown type %d", in.Value, in.Type)
 		}
-		s.ind = append(s.ind, *in)
+		sb.add(in)
 		s.counts[in.Type]++
-		vu := int64(math.MaxInt64)
-		if cfg.MaxAge > 0 {
-			if t, ok := in.ValidUntil(cfg.MaxAge); ok {
-				vu = t.UnixNano()
-			}
-		}
-		s.validUntil = append(s.validUntil, vu)
 	}
+	s.st = sb.s
 	s.ips = ipb.Build()
 	ac, err := CompileAC(patterns)
 	if err != nil {
@@ -148,9 +146,24 @@ func Compile(inds []Indicator, cfg Config) (*Set, error) {
 	return s, nil
 }
 
-// Indicators returns the indicators in force, indexed by Hit.Indicator. The
-// slice must not be modified.
-func (s *Set) Indicators() []Indicator { return s.ind }
+// Len returns the number of indicators in force; ids run from 0 to Len()-1.
+func (s *Set) Len() int { return s.st.len() }
+
+// Indicator returns indicator id, materialized (it allocates).
+func (s *Set) Indicator(id uint32) Indicator { return s.st.indicator(id) }
+
+// Value returns the canonical value of indicator id. The slice aliases the
+// set and must not be modified.
+func (s *Set) Value(id uint32) []byte { return s.st.value(id) }
+
+// Type returns the type of indicator id.
+func (s *Set) Type(id uint32) IndicatorType { return s.st.typ[id] }
+
+// Indicators returns every indicator in force, indexed by Hit.Indicator.
+// The set keeps its indicators compactly; the first call materializes them
+// all (a few hundred bytes each), so prefer Len, Value and Indicator on
+// large sets. The slice must not be modified.
+func (s *Set) Indicators() []Indicator { return s.st.indicators() }
 
 // Count returns the number of indicators of type t in force.
 func (s *Set) Count(t IndicatorType) int { return s.counts[t] }
@@ -160,7 +173,7 @@ func (s *Set) Config() Config { return s.cfg }
 
 // MemoryUsage estimates the bytes held by the matching structures.
 func (s *Set) MemoryUsage() int {
-	return s.ips.MemoryUsage() + s.ac.MemoryUsage() + 4*len(s.acInd) + len(s.acEdge) + 4*len(s.nameIDs) + 48*len(s.names)
+	return s.st.memoryUsage() + s.ips.MemoryUsage() + s.ac.MemoryUsage() + 4*len(s.acInd) + len(s.acEdge) + 4*len(s.nameIDs) + 48*len(s.names)
 }
 
 // Hit is one indicator matched in one field of a record.
@@ -218,12 +231,12 @@ func (sc *Scanner) Match(e *Event) []Hit {
 }
 
 func (sc *Scanner) sortHits() {
-	ind := sc.set.ind
+	st := sc.set.st
 	slices.SortFunc(sc.hits, func(a, b Hit) int {
 		if c := strings.Compare(fieldNames[a.Field], fieldNames[b.Field]); c != 0 {
 			return c
 		}
-		return strings.Compare(ind[a.Indicator].Value, ind[b.Indicator].Value)
+		return bytes.Compare(st.value(a.Indicator), st.value(b.Indicator))
 	})
 	// Drop duplicates (the same indicator in several UrlChain entries).
 	out := sc.hits[:1]
@@ -239,7 +252,8 @@ func (sc *Scanner) sortHits() {
 }
 
 func (sc *Scanner) valid(e *Event, id uint32) bool {
-	return !e.HasTime || e.Time <= sc.set.validUntil[id]
+	st := sc.set.st
+	return !e.HasTime || e.Time <= st.mts[st.meta[id]].validUntil
 }
 
 func (sc *Scanner) matchIP(e *Event, f, portField Field) {
@@ -260,10 +274,9 @@ func (sc *Scanner) matchIP(e *Event, f, portField Field) {
 		if !sc.valid(e, id) {
 			continue
 		}
-		in := &sc.set.ind[id]
 		h := Hit{Indicator: id, Field: f}
-		if in.Type == TypeIPPort {
-			h.PortMatched = hasPort && port == in.Port
+		if sc.set.st.typ[id] == TypeIPPort {
+			h.PortMatched = hasPort && port == sc.set.st.port[id]
 			if sc.set.cfg.StrictPorts && !h.PortMatched {
 				continue
 			}

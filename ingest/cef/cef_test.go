@@ -493,10 +493,10 @@ func TestLinear(t *testing.T) {
 			return []byte("CEF:0|" + strings.Repeat(`\|`, n) + "|b|c|d|e|f|k=" + strings.Repeat(`\=`, n))
 		},
 	}
-	const n = 100_000
+	const n = 50_000
 	for name, gen := range shapes {
 		t.Run(name, func(t *testing.T) {
-			small, large := gen(n), gen(4*n)
+			small, large := gen(n), gen(8*n)
 			var e matcher.Event
 			measure := func(line []byte) time.Duration {
 				best := time.Duration(1 << 62)
@@ -512,12 +512,13 @@ func TestLinear(t *testing.T) {
 				t.Fatalf("got %d pairs, want %d", len(e.Extra), n)
 			}
 			tl := measure(large)
-			// Linear gives a ratio near 4, quadratic near 16; the margin
-			// absorbs cache effects and the race detector.
+			// Linear gives a ratio near 8, quadratic near 64; the wide
+			// margin absorbs cache effects, a busy machine and the race
+			// detector.
 			ratio := float64(tl) / float64(ts)
-			t.Logf("time(n) = %v, time(4n) = %v, ratio %.1f", ts, tl, ratio)
-			if ratio > 9 {
-				t.Errorf("time(4n)/time(n) = %.1f (%v, %v), want about 4", ratio, ts, tl)
+			t.Logf("time(n) = %v, time(8n) = %v, ratio %.1f", ts, tl, ratio)
+			if ratio > 28 {
+				t.Errorf("time(8n)/time(n) = %.1f (%v, %v), want about 8", ratio, ts, tl)
 			}
 		})
 	}

@@ -49,6 +49,6 @@ func ExampleMerge() {
 			in.Type, in.Value, in.Sources, in.ThreatType, in.Malware, in.Confidence, in.Tags)
 	}
 	// Output:
-	// ip 198.51.100.9 sources=["local.txt"] threat="" malware="" confidence=-1 tags=[]
 	// domain evil.example sources=["local.txt" "ThreatFox"] threat="botnet_cc" malware="Mirai" confidence=80 tags=["elf"]
+	// ip 198.51.100.9 sources=["local.txt"] threat="" malware="" confidence=-1 tags=[]
 }

@@ -148,6 +148,13 @@ func Parse(name string, data []byte, opt Options) (*Feed, error) {
 		now = time.Now()
 	}
 	b := newBuilder(name, now)
+	// Size the tables once: at most one indicator a line (a few bytes
+	// at least each), so large lists do not regrow them repeatedly.
+	if hint := min(bytes.Count(data, []byte{'\n'})+1, len(data)/8); hint > 1024 {
+		b.feed.Indicators = make([]matcher.Indicator, 0, hint)
+		b.lines = make([]int, 0, hint)
+		b.index = make(map[key]int, hint)
+	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	if err := b.parse(string(data)); err != nil {
 		return nil, &FeedError{Path: name, Err: err}
@@ -321,15 +328,25 @@ func (b *builder) finish() {
 
 // Merge folds the indicators of feeds into one list, one indicator per
 // canonical Value (and Type), merged with (*matcher.Indicator).Merge in the
-// order of feeds, sorted by Type then Value. Nil feeds are ignored. The
-// result shares no memory with the feeds; the feeds are not modified.
+// order of feeds, in order of first appearance. Nil feeds are ignored. The
+// feeds are not modified; the result may share memory with them (with a
+// single feed it is that feed's clipped Indicators), so treat it as
+// read-only.
 func Merge(feeds ...*Feed) []matcher.Indicator {
-	index := make(map[key]int)
-	var out []matcher.Indicator
+	var nonNil []*Feed
+	total := 0
 	for _, f := range feeds {
-		if f == nil {
-			continue
+		if f != nil {
+			nonNil = append(nonNil, f)
+			total += len(f.Indicators)
 		}
+	}
+	if len(nonNil) == 1 { // a feed holds each indicator once already
+		return slices.Clip(nonNil[0].Indicators)
+	}
+	out := make([]matcher.Indicator, 0, total)
+	index := make(map[key]int, total)
+	for _, f := range nonNil {
 		for i := range f.Indicators {
 			in := &f.Indicators[i]
 			k := key{in.Type, in.Value}
@@ -337,19 +354,10 @@ func Merge(feeds ...*Feed) []matcher.Indicator {
 				out[j].Merge(in)
 				continue
 			}
-			c := *in
-			c.Tags = slices.Clone(in.Tags)
-			c.Sources = slices.Clone(in.Sources)
 			index[k] = len(out)
-			out = append(out, c)
+			out = append(out, *in)
 		}
 	}
-	slices.SortFunc(out, func(a, b matcher.Indicator) int {
-		if a.Type != b.Type {
-			return int(a.Type) - int(b.Type)
-		}
-		return strings.Compare(a.Value, b.Value)
-	})
 	return out
 }
 
