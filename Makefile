@@ -3,7 +3,7 @@ GO      ?= go
 SEED    := testdata/seed/000_7b1a7b71cc467a56.txt
 FUZZTIME ?= 10s
 
-.PHONY: all build demo test check fmt vet race fuzz fuzz-short bench clean
+.PHONY: all build demo test check fmt vet race fuzz fuzz-short bench bench-short clean
 
 all: build
 
@@ -34,5 +34,13 @@ fuzz:
 fuzz-short:
 	./scripts/fuzz.sh 10s
 
+# End-to-end benchmark against grep -F, rg -F and a naive baseline (see
+# bench/README.md); results go to bench/results/.
+bench:
+	$(GO) run ./bench/cmd/matchd-bench
+
+bench-short:
+	$(GO) run ./bench/cmd/matchd-bench --short --naive-records -1 --results -
+
 clean:
-	rm -rf bin
+	rm -rf bin bench/.bin
