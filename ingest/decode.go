@@ -46,10 +46,10 @@ func NewDecoder(defaultTable matcher.Table) *Decoder {
 func (d *Decoder) Reset(line []byte) {
 	line = bytes.TrimSuffix(line, []byte{'\r'})
 	d.line, d.done, d.index, d.lineErr = line, false, -1, false
-	t := bytes.TrimLeft(line, " \t\v\f")
+	t := trimSpaceLeft(line)
 	t = bytes.TrimPrefix(t, []byte("\xef\xbb\xbf"))
 	switch {
-	case len(bytes.TrimRight(t, " \t\v\f")) == 0:
+	case isBlank(t):
 		d.kind = kindBlank
 	case t[0] == '{':
 		d.kind = kindJSON
@@ -111,4 +111,22 @@ func (d *Decoder) Index() (record int, envelope bool) {
 		return d.index, true
 	}
 	return 0, false
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\v' || c == '\f' }
+
+func trimSpaceLeft(b []byte) []byte {
+	for len(b) > 0 && isSpace(b[0]) {
+		b = b[1:]
+	}
+	return b
+}
+
+func isBlank(b []byte) bool {
+	for _, c := range b {
+		if !isSpace(c) {
+			return false
+		}
+	}
+	return true
 }

@@ -147,18 +147,42 @@ func (f Field) String() string {
 	return fieldNames[f]
 }
 
-// fieldByName maps column names to fields. Read-only after init.
-var fieldByName = func() map[string]Field {
-	m := make(map[string]Field, NumFields)
+// fieldSlots is an open-addressing table from column name to Field, keyed
+// by a cheap hash of the name's length and a few bytes: parsers look up
+// every JSON member name, so this beats a string-keyed map by avoiding a
+// full-string hash. Read-only after init.
+var fieldSlots = func() (t [fieldSlotCount]Field) {
 	for f := Field(1); f < NumFields; f++ {
-		m[fieldNames[f]] = f
+		i := fieldHash(fieldNames[f])
+		for t[i] != FieldNone {
+			i = (i + 1) & (fieldSlotCount - 1)
+		}
+		t[i] = f
 	}
-	return m
+	return t
 }()
+
+const fieldSlotCount = 256 // a power of two, well above 2*NumFields
+
+func fieldHash[S ~string | ~[]byte](b S) int {
+	n := len(b)
+	if n == 0 {
+		return 0
+	}
+	h := uint(n)*131 + uint(b[0])*31 + uint(b[n-1])*7 + uint(b[n/2])
+	return int(h*0x9E3779B1>>8) & (fieldSlotCount - 1)
+}
 
 // LookupField returns the field whose column name is exactly b, or FieldNone.
 // It does not allocate.
-func LookupField(b []byte) Field { return fieldByName[string(b)] }
+func LookupField(b []byte) Field {
+	for i := fieldHash(b); ; i = (i + 1) & (fieldSlotCount - 1) {
+		f := fieldSlots[i]
+		if f == FieldNone || fieldNames[f] == string(b) {
+			return f
+		}
+	}
+}
 
 // KV is a column without a Field of its own: Name is the Sentinel column name
 // when the parser knows the mapping, else the source's own key.

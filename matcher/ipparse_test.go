@@ -59,3 +59,20 @@ func TestParsePort(t *testing.T) {
 		}
 	}
 }
+
+func TestLookupField(t *testing.T) {
+	for f := Field(1); f < NumFields; f++ {
+		if got := LookupField([]byte(f.String())); got != f {
+			t.Errorf("LookupField(%q) = %v", f.String(), got)
+		}
+	}
+	for _, s := range []string{"", "x", "sourceip", "SourceIPs", "Type", "TimeGenerated ", "UrlChainX"} {
+		if got := LookupField([]byte(s)); got != FieldNone {
+			t.Errorf("LookupField(%q) = %v, want none", s, got)
+		}
+	}
+	b := []byte("InitiatingProcessCommandLine")
+	if n := testing.AllocsPerRun(100, func() { LookupField(b) }); n != 0 {
+		t.Errorf("LookupField allocates %v times", n)
+	}
+}
