@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/matchd/matchd/ingest/feed"
@@ -16,9 +17,17 @@ func loadFeeds(paths []string, now time.Time, log io.Writer) ([]*feed.Feed, []ma
 	if len(paths) == 0 {
 		return nil, nil, fmt.Errorf("no threat feed: give --iocs FILE")
 	}
-	var feeds []*feed.Feed
-	for _, p := range paths {
-		f, err := feed.Load(p, feed.Options{Now: now})
+	// Feeds load in parallel (a million-line list takes a second or so);
+	// the results are used in the order given.
+	feeds := make([]*feed.Feed, len(paths))
+	errs := make([]error, len(paths))
+	var wg sync.WaitGroup
+	for i, p := range paths {
+		wg.Go(func() { feeds[i], errs[i] = feed.Load(p, feed.Options{Now: now}) })
+	}
+	wg.Wait()
+	for i, p := range paths {
+		f, err := feeds[i], errs[i]
 		if err != nil {
 			return nil, nil, err
 		}
@@ -29,7 +38,6 @@ func loadFeeds(paths []string, now time.Time, log io.Writer) ([]*feed.Feed, []ma
 			}
 			fmt.Fprintf(log, "matchd: bad entry: %v\n", e)
 		}
-		feeds = append(feeds, f)
 	}
 	return feeds, feed.Merge(feeds...), nil
 }

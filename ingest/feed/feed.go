@@ -344,11 +344,26 @@ func Merge(feeds ...*Feed) []matcher.Indicator {
 	if len(nonNil) == 1 { // a feed holds each indicator once already
 		return slices.Clip(nonNil[0].Indicators)
 	}
+	// Only a type found in two or more feeds can hold duplicates: index
+	// those, append the rest as they are.
+	var seen, shared uint64
+	for _, f := range nonNil {
+		var mask uint64
+		for i := range f.Indicators {
+			mask |= 1 << f.Indicators[i].Type
+		}
+		shared |= seen & mask
+		seen |= mask
+	}
 	out := make([]matcher.Indicator, 0, total)
-	index := make(map[key]int, total)
+	index := make(map[key]int)
 	for _, f := range nonNil {
 		for i := range f.Indicators {
 			in := &f.Indicators[i]
+			if shared&(1<<in.Type) == 0 {
+				out = append(out, *in)
+				continue
+			}
 			k := key{in.Type, in.Value}
 			if j, ok := index[k]; ok {
 				out[j].Merge(in)
