@@ -178,6 +178,16 @@ func (b *bench) main(stdout io.Writer) int {
 			}
 			if r.ok() {
 				twoCPU = fmt.Sprintf("mixed: matchd on 2 CPUs reads %s records/s (goal: 2,000,000)\n", thousands(int(float64(r.records)/r.median().Seconds())))
+				// Scaling: matching time only (the feeds-only row's time
+				// taken off), one worker against two.
+				if one, load := find(rows, "matchd-1w"), find(rows, "matchd-load"); one.ok() && load.ok() {
+					t1 := one.median().Seconds() - load.median().Seconds()
+					t2 := r.median().Seconds() - load.median().Seconds()
+					if t1 > 0 && t2 > 0 {
+						twoCPU += fmt.Sprintf("mixed: matching alone, %s records/s with 1 worker, %s with 2: the second core adds %.0f%% (target 70%%)\n",
+							thousands(int(float64(r.records)/t1)), thousands(int(float64(r.records)/t2)), (t1/t2-1)*100)
+					}
+				}
 			}
 		}
 		if b.o.clean {
@@ -462,6 +472,10 @@ func (b *bench) measure(kind gen.Kind, dir string, e *gen.Expected) []*row {
 		argv0 := append(append([]string{b.matchd, "replay", "--progress", "never", "--out", alerts0}, iocs...), empty)
 		r0 := add("matchd-load", "matchd, empty input (feeds only)", argv0, alertsCheck(alerts0, 0))
 		r0.records, r0.bytes = 0, 0
+		// One worker, for the scaling figure (records/s with 1 and 2).
+		alerts1 := filepath.Join(outDir, "alerts-1w.jsonl")
+		argv1 := append(append([]string{b.matchd, "replay", "--workers", "1", "--progress", "never", "--out", alerts1}, iocs...), files...)
+		add("matchd-1w", "matchd --workers 1", argv1, alertsCheck(alerts1, e.Alerts))
 		if runtime.NumCPU() > 2 && b.tools["taskset"] != "" {
 			alerts2 := filepath.Join(outDir, "alerts-2cpu.jsonl")
 			argv := append(append([]string{b.tools["taskset"], "-c", "0,1", b.matchd, "replay", "--workers", "2", "--progress", "never", "--out", alerts2}, iocs...), files...)
