@@ -73,6 +73,15 @@ type ReplayConfig struct {
 	MaxRecordBytes int
 	// Stdin is read for the path "-" (default os.Stdin).
 	Stdin io.Reader
+	// MaxDecompressedBytes bounds what one gzip or zstd input may expand
+	// to (default 64 GiB; negative: no bound). Past it the input fails
+	// with ErrDecompressionLimit and the replay goes on with the next one.
+	// Plain inputs are not bounded: they hold what they hold.
+	MaxDecompressedBytes int64
+	// MaxCompressionRatio bounds decompressed/compressed bytes of one
+	// input once it has expanded past 64 MiB (default 1000; negative: no
+	// bound); see limit.go.
+	MaxCompressionRatio int64
 }
 
 func (c *ReplayConfig) validate() error {
@@ -84,6 +93,12 @@ func (c *ReplayConfig) validate() error {
 	}
 	if c.Stdin == nil {
 		c.Stdin = os.Stdin
+	}
+	if c.MaxDecompressedBytes == 0 {
+		c.MaxDecompressedBytes = DefaultMaxDecompressedBytes
+	}
+	if c.MaxCompressionRatio == 0 {
+		c.MaxCompressionRatio = DefaultMaxCompressionRatio
 	}
 	if c.BatchBytes < 1 || c.MaxRecordBytes < 1 {
 		return fmt.Errorf("batch and record sizes must be positive")
@@ -102,7 +117,8 @@ type Replay struct {
 	cur      *input
 	pending  []byte // start of a line carried over to the next batch
 	readRaw  atomic.Int64
-	skipping bool // discarding the rest of an over-long line
+	skipping bool            // discarding the rest of an over-long line
+	listed   map[string]bool // directories listed, by resolved path (walk.go)
 }
 
 // NewReplay returns a Replay over paths.
@@ -145,6 +161,7 @@ type input struct {
 	line   int64
 	offset int64 // decompressed bytes consumed into lines
 	eof    bool
+	raw0   int64 // BytesRead when the input was opened
 }
 
 func (in *input) close() {
@@ -181,19 +198,9 @@ func (r *Replay) open() (*input, error) {
 				return nil, &InputError{Path: p, Offset: -1, Err: errors.Unwrap(err)}
 			}
 			if fi.IsDir() {
-				var files []string
-				err := filepath.WalkDir(p, func(q string, d fs.DirEntry, err error) error {
-					if err != nil {
-						files = append(files, q) // reported when opened
-						return nil
-					}
-					if !d.IsDir() {
-						files = append(files, q)
-					}
-					return nil
-				})
+				files, err := r.listDir(p)
 				if err != nil {
-					return nil, &InputError{Path: p, Offset: -1, Err: err}
+					return nil, &InputError{Path: p, Offset: -1, Err: unwrapPath(err)}
 				}
 				r.paths = append(files, r.paths...)
 				continue
@@ -204,7 +211,7 @@ func (r *Replay) open() (*input, error) {
 			}
 			f = of
 		}
-		in := &input{path: p, f: f}
+		in := &input{path: p, f: f, raw0: r.readRaw.Load()}
 		br := bufio.NewReaderSize(countingReader{f, &r.readRaw}, 256<<10)
 		magic, _ := br.Peek(4)
 		switch {
@@ -214,14 +221,14 @@ func (r *Replay) open() (*input, error) {
 				in.close()
 				return nil, &InputError{Path: p, Offset: 0, Err: fmt.Errorf("gzip: %w", err)}
 			}
-			in.r = zr
+			in.r = r.guard(in, br, zr)
 		case bytes.Equal(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}):
 			zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(1<<30))
 			if err != nil {
 				in.close()
 				return nil, &InputError{Path: p, Offset: 0, Err: fmt.Errorf("zstd: %w", err)}
 			}
-			in.r, in.dec = zr, zstdCloser{zr}
+			in.r, in.dec = r.guard(in, br, zr), zstdCloser{zr}
 		default:
 			in.r = br
 		}
@@ -312,6 +319,7 @@ func (r *Replay) fill() (b *Batch, done bool) {
 		}
 		return b, true
 	case rerr != nil:
+		rerr = unwrapPath(rerr)
 		if len(rest) > 0 && !r.skipping {
 			in.line++
 			b.Lines = append(b.Lines, Line{B: rest, Origin: matcher.Origin{Path: in.path, Line: in.line}, Reject: "input ends inside this record: " + rerr.Error()})

@@ -21,6 +21,8 @@ func runCheck(_ context.Context, args, env []string, stdout, stderr io.Writer) i
 	fs := newFlagSet("check", "check --iocs FILE...", stderr)
 	var iocs listFlag
 	fs.Var(&iocs, "iocs", "threat feed `FILE` (repeatable)")
+	var rulePaths listFlag
+	fs.Var(&rulePaths, "rules", "KQL rule `FILE` (repeatable): compile each rule and report its prefilter")
 	minConf := fs.Int("min-confidence", 0, "count only indicators whose confidence is at least `N`")
 	rest, err := parseArgs(fs, args, env)
 	if errors.Is(err, flag.ErrHelp) {
@@ -30,8 +32,8 @@ func runCheck(_ context.Context, args, env []string, stdout, stderr io.Writer) i
 		return exitUsage
 	}
 	iocs = append(iocs, rest...)
-	if len(iocs) == 0 {
-		fmt.Fprintln(stderr, "matchd check: no threat feed: give --iocs FILE")
+	if len(iocs) == 0 && len(rulePaths) == 0 {
+		fmt.Fprintln(stderr, "matchd check: no threat feed or rules: give --iocs FILE, --rules FILE or both")
 		return exitUsage
 	}
 	w := bufio.NewWriter(stdout)
@@ -60,8 +62,10 @@ func runCheck(_ context.Context, args, env []string, stdout, stderr io.Writer) i
 		fmt.Fprintf(w, "cannot compile indicators: %v\n", err)
 		return exitUsage
 	}
-	fmt.Fprintf(w, "total: %d indicators after merging (%s); %.1f MiB matching structures\n",
-		len(set.Indicators()), typeCounts(set.Indicators()), float64(set.MemoryUsage())/(1<<20))
+	if len(iocs) > 0 {
+		fmt.Fprintf(w, "total: %d indicators after merging (%s); %.1f MiB matching structures\n",
+			len(set.Indicators()), typeCounts(set.Indicators()), float64(set.MemoryUsage())/(1<<20))
+	}
 
 	for _, f := range feeds {
 		if f.BadCount == 0 {
@@ -92,6 +96,15 @@ func runCheck(_ context.Context, args, env []string, stdout, stderr io.Writer) i
 	}
 	if len(warns) > 0 {
 		fmt.Fprintf(w, "\nwarnings (%d):\n%s\n", len(warns), strings.Join(warns, "\n"))
+	}
+	if len(rulePaths) > 0 {
+		var feeds *matcher.Set
+		if len(iocs) > 0 {
+			feeds = set
+		}
+		if !checkRules(w, rulePaths, feeds) {
+			failed++
+		}
 	}
 	if failed > 0 {
 		return exitUsage

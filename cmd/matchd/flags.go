@@ -110,7 +110,9 @@ func (f *timeFlag) Set(s string) error {
 
 // parseArgs parses flags and positional arguments in any order ("--" ends
 // the flags), then fills every flag not given on the command line from the
-// environment variable MATCHD_<FLAG> (upper case, '-' as '_').
+// environment variable MATCHD_<FLAG> (upper case, '-' as '_'), and every
+// flag still unset from the --config file. It prints the errors the flag
+// package does not.
 func parseArgs(fs *flag.FlagSet, args, env []string) ([]string, error) {
 	var pos []string
 	for {
@@ -148,14 +150,21 @@ func parseArgs(fs *flag.FlagSet, args, env []string) ([]string, error) {
 			}
 		}
 	})
+	if err == nil {
+		err = applyConfigFile(fs)
+	}
+	if err != nil {
+		fmt.Fprintf(fs.Output(), "matchd %s: %v\n", fs.Name(), err)
+	}
 	return pos, err
 }
 
 func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.String(configFlag, "", "read settings from the YAML `FILE` (keys are flag names; flags and MATCHD_* variables win)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: matchd %s\n\nFlags (each also settable as MATCHD_<FLAG>, e.g. MATCHD_MIN_CONFIDENCE):\n", synopsis)
+		fmt.Fprintf(stderr, "Usage: matchd %s\n\nFlags (each also settable as MATCHD_<FLAG>, e.g. MATCHD_MIN_CONFIDENCE, or in the --config file):\n", synopsis)
 		fs.PrintDefaults()
 	}
 	return fs

@@ -1,7 +1,8 @@
 // Command matchd matches security log records against threat indicators.
 //
+//	matchd consume [flags]          consume CEF/JSON logs from Kafka topics
 //	matchd replay [flags] PATH...   replay archived CEF/JSON logs
-//	matchd check  [flags]           load feeds, report counts and problems
+//	matchd check  [flags]           load feeds and KQL rules, report counts and problems
 //
 // Alerts go to stdout as JSON Lines; logs, progress and the summary go to
 // stderr. Exit status: 0 success, 1 an input could not be read to its end,
@@ -34,8 +35,9 @@ func main() {
 const usage = `matchd matches security log records against threat indicators.
 
 Usage:
+  matchd consume [flags]          consume logs from Kafka topics as a consumer-group member
   matchd replay [flags] PATH...   replay archived logs (files, directories, - for stdin)
-  matchd check [flags]            load feeds, print counts, bad entries and warnings
+  matchd check [flags]            load feeds and KQL rules, print counts, errors and warnings
 
 Run 'matchd COMMAND -h' for a command's flags.
 `
@@ -47,6 +49,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	env := os.Environ()
 	switch args[0] {
+	case "consume":
+		return runConsume(ctx, args[1:], env, stdout, stderr)
 	case "replay":
 		return runReplay(ctx, args[1:], env, stdin, stdout, stderr)
 	case "check":

@@ -60,7 +60,7 @@ func TestDemoGolden(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
 	}
-	golden(t, "demo.jsonl", r.stdout)
+	golden(t, "demo.jsonl", stableSetTime(r.stdout))
 	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
 		var v map[string]any
 		if err := json.Unmarshal([]byte(line), &v); err != nil {
@@ -79,7 +79,7 @@ func TestDemoGolden(t *testing.T) {
 func TestDemoWorkersSameOutput(t *testing.T) {
 	one := runMatchd(t, "", "replay", "--iocs", seed, "--workers", "1", demoDir)
 	many := runMatchd(t, "", "replay", "--iocs", seed, "--workers", "8", demoDir)
-	if one.stdout != many.stdout || one.stdout == "" {
+	if stableSetTime(one.stdout) != stableSetTime(many.stdout) || one.stdout == "" {
 		t.Errorf("--workers 1 and 8 differ:\n%s\n---\n%s", one.stdout, many.stdout)
 	}
 }
@@ -228,5 +228,20 @@ func TestSinceUntil(t *testing.T) {
 	}
 	if !strings.Contains(r.stderr, "outside --since/--until") {
 		t.Errorf("summary lacks the filtered count: %s", r.stderr)
+	}
+}
+
+// TestInterrupted: a replay whose context is cancelled (SIGINT/SIGTERM)
+// flushes what it emitted, prints its summary and exits 130.
+func TestInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out, errb bytes.Buffer
+	code := run(ctx, []string{"replay", "--iocs", seed, demoDir}, strings.NewReader(""), &out, &errb)
+	if code != 130 {
+		t.Fatalf("exit %d, want 130; stderr:\n%s", code, errb.String())
+	}
+	if !strings.Contains(errb.String(), "matchd: replayed ") || !strings.Contains(errb.String(), "interrupted") {
+		t.Errorf("no summary or interruption notice:\n%s", errb.String())
 	}
 }

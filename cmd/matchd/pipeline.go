@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/matchd/matchd/ingest"
 	"github.com/matchd/matchd/matcher"
@@ -17,6 +18,7 @@ import (
 // them in input order.
 type stats struct {
 	records  [4]int64 // per matcher.Table
+	matched  [4]int64 // records that alerted, per matcher.Table
 	alerts   int64
 	rejects  int64
 	filtered int64 // outside --since/--until
@@ -25,6 +27,7 @@ type stats struct {
 func (s *stats) add(o *stats) {
 	for i := range s.records {
 		s.records[i] += o.records[i]
+		s.matched[i] += o.matched[i]
 	}
 	s.alerts += o.alerts
 	s.rejects += o.rejects
@@ -68,6 +71,17 @@ type result struct {
 	st      stats
 	err     error
 	ack     ingest.AckFunc
+	rules   ruleBatch   // rule alerts, when --rules is given
+	marks   []alertMark // one per alert, when deduplicating
+	raw     []rejected  // the rejected records, when a rejects topic takes them
+}
+
+// rejected is one rejected record for a rejects topic; Raw aliases the
+// batch.
+type rejected struct {
+	Origin matcher.Origin
+	Reason string
+	Raw    []byte
 }
 
 const maxSamples = 10
@@ -77,14 +91,28 @@ type worker struct {
 	dec    *ingest.Decoder
 	sc     *matcher.Scanner
 	filter filter
+	// set, when not nil, holds the indicator set in force; a reload swaps
+	// it and the worker takes it up at its next batch.
+	set     *atomic.Pointer[matcher.Set]
+	rules   *ruleMatcher // nil: no --rules
+	dedup   bool         // mark each alert for the pipeline's deduper
+	keepRaw bool         // keep rejected records for pipeline.rawRejects
 }
 
 func (w *worker) process(b *ingest.Batch) *result {
 	res := &result{seq: b.Seq, err: b.Err}
+	if w.set != nil {
+		if s := w.set.Load(); s != w.sc.Set() {
+			w.sc = matcher.NewScanner(s)
+		}
+	}
 	set := w.sc.Set()
 	reject := func(o *matcher.Origin, reason string, raw []byte) {
 		res.st.rejects++
 		res.rejects = matcher.AppendReject(res.rejects, o, reason, raw)
+		if w.keepRaw {
+			res.raw = append(res.raw, rejected{*o, reason, raw})
+		}
 		if len(res.samples) < maxSamples {
 			res.samples = append(res.samples, fmt.Sprintf("%s: %s", originString(o), reason))
 		}
@@ -116,12 +144,19 @@ func (w *worker) process(b *ingest.Batch) *result {
 				res.st.filtered++
 				continue
 			}
+			if w.rules != nil {
+				w.rules.match(ev, &o, &res.rules)
+			}
 			hits := w.sc.Match(ev)
 			if len(hits) == 0 {
 				continue
 			}
 			res.st.alerts++
+			res.st.matched[ev.Table]++
 			res.alerts = set.AppendAlert(res.alerts, ev, hits, &o)
+			if w.dedup {
+				res.marks = append(res.marks, alertMark{end: len(res.alerts), key: dedupKey(ev, hits, set), time: ev.Time, hasTime: ev.HasTime})
+			}
 		}
 	}
 	return res
@@ -157,6 +192,12 @@ type pipeline struct {
 	rejects  io.Writer // nil: rejects are counted and sampled only
 	stderr   io.Writer
 	progress func(st *stats) // called by the writer after each batch; may be nil
+
+	// rawRejects, when set, also takes the rejected records themselves.
+	rawRejects func([]rejected) error
+	dedup      *deduper // nil: every alert is written
+	// rules, when set, holds rule alerts until the input ends (replay).
+	rules *ruleSink
 
 	st        stats
 	inputErrs []error
@@ -243,13 +284,27 @@ type jobItem struct {
 }
 
 func (p *pipeline) write(r *result) error {
-	if len(r.alerts) > 0 {
-		if _, err := p.alerts.Write(r.alerts); err != nil {
+	alerts := r.alerts
+	if p.dedup != nil {
+		alerts = p.dedup.filter(r.alerts, r.marks)
+	}
+	if len(alerts) > 0 {
+		if _, err := p.alerts.Write(alerts); err != nil {
 			return fmt.Errorf("writing alerts: %w", err)
 		}
 	}
 	if p.rejects != nil && len(r.rejects) > 0 {
 		if _, err := p.rejects.Write(r.rejects); err != nil {
+			return fmt.Errorf("writing rejects: %w", err)
+		}
+	}
+	if len(r.rules.items) > 0 {
+		if err := p.writeRules(&r.rules); err != nil {
+			return err
+		}
+	}
+	if p.rawRejects != nil && len(r.raw) > 0 {
+		if err := p.rawRejects(r.raw); err != nil {
 			return fmt.Errorf("writing rejects: %w", err)
 		}
 	}

@@ -54,12 +54,19 @@ func runReplay(ctx context.Context, args, env []string, stdin io.Reader, stdout,
 	fs := newFlagSet("replay", "replay [flags] PATH...", stderr)
 	var mf matchFlags
 	mf.register(fs)
+	var df dedupFlags
+	df.register(fs)
 	var since, until timeFlag
 	fs.Var(&since, "since", "skip records whose event time is before `TIME` (RFC 3339 or YYYY-MM-DD)")
 	fs.Var(&until, "until", "skip records whose event time is at or after `TIME`")
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "parse and match on `N` goroutines")
 	maxRecord := fs.Int("max-record-bytes", 16<<20, "reject records longer than `N` bytes")
+	maxDecompressed := sizeFlag(ingest.DefaultMaxDecompressedBytes)
+	fs.Var(&maxDecompressed, "max-decompressed-bytes", "fail a gzip or zstd input that expands past `SIZE` (bytes, KiB, MiB, GiB, TiB)")
+	maxRatio := fs.Int64("max-compression-ratio", ingest.DefaultMaxCompressionRatio, "fail a gzip or zstd input that expands more than `N` times its size once past 64 MiB (0: no bound)")
 	progress := fs.String("progress", "auto", "progress bar on stderr: auto (on a terminal), always, never")
+	var rf ruleFlags
+	rf.register(fs)
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the replay (after feeds are loaded) to `FILE`")
 	paths, err := parseArgs(fs, args, env)
 	if errors.Is(err, flag.ErrHelp) {
@@ -85,17 +92,25 @@ func runReplay(ctx context.Context, args, env []string, stdin io.Reader, stdout,
 	if *maxRecord < 1 {
 		return usageErr("--max-record-bytes %d: want at least 1", *maxRecord)
 	}
+	if *maxRatio < 0 {
+		return usageErr("--max-compression-ratio %d: want 0 (no bound) or more", *maxRatio)
+	}
+	if *maxRatio == 0 {
+		*maxRatio = -1 // ReplayConfig's zero is the default
+	}
 	if *progress != "auto" && *progress != "always" && *progress != "never" {
 		return usageErr("--progress %q: want auto, always or never", *progress)
 	}
 	if since.set && until.set && !since.t.Before(until.t) {
 		return usageErr("--since %s is not before --until %s", since.String(), until.String())
 	}
-	_, inds, err := loadFeeds(mf.iocs, time.Now(), stderr)
+	// An archive's files may overlap in time, so windows close by key, by
+	// eviction and at the end, never by the watermark.
+	dd, err := df.deduper(-1)
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	set, err := matcher.Compile(inds, cfg)
+	_, set, rules, err := rf.load(mf.iocs, cfg, time.Now(), stderr)
 	if err != nil {
 		return usageErr("%v", err)
 	}
@@ -122,7 +137,8 @@ func runReplay(ctx context.Context, args, env []string, stdin io.Reader, stdout,
 		rejects = rw
 	}
 
-	src, err := ingest.NewReplay(paths, ingest.ReplayConfig{MaxRecordBytes: *maxRecord, Stdin: stdin})
+	src, err := ingest.NewReplay(paths, ingest.ReplayConfig{MaxRecordBytes: *maxRecord, Stdin: stdin,
+		MaxDecompressedBytes: int64(maxDecompressed), MaxCompressionRatio: *maxRatio})
 	if err != nil {
 		return usageErr("%v", err)
 	}
@@ -144,11 +160,19 @@ func runReplay(ctx context.Context, args, env []string, stdin io.Reader, stdout,
 	p := &pipeline{
 		workers: *workers,
 		newWork: func() *worker {
-			return &worker{dec: ingest.NewDecoder(table), sc: matcher.NewScanner(set), filter: flt}
+			w := &worker{dec: ingest.NewDecoder(table), sc: matcher.NewScanner(set), filter: flt, dedup: dd != nil}
+			if rules != nil {
+				w.rules = newRuleMatcher(rules)
+			}
+			return w
 		},
 		alerts:  bw,
 		rejects: rejects,
 		stderr:  stderr,
+		dedup:   dd,
+	}
+	if rules != nil {
+		p.rules = newRuleSink(rules, defaultSortMemory)
 	}
 	var bar *progressBar
 	if *progress == "always" || *progress == "auto" && isTerminal(stderr) {
@@ -158,6 +182,19 @@ func runReplay(ctx context.Context, args, env []string, stdin io.Reader, stdout,
 	werr := p.run(ctx, src)
 	if bar != nil {
 		bar.clear()
+	}
+	if dd != nil && werr == nil {
+		if _, err := bw.Write(dd.flush()); err != nil {
+			werr = fmt.Errorf("writing alerts: %w", err)
+		}
+	}
+	if p.rules != nil {
+		// Rule alerts follow the input, rule by rule (order by, take).
+		n, err := p.rules.finish(bw)
+		p.st.alerts += n
+		if err != nil && werr == nil {
+			werr = fmt.Errorf("writing rule alerts: %w", err)
+		}
 	}
 	if err := bw.Flush(); err != nil && werr == nil {
 		werr = fmt.Errorf("writing alerts: %w", err)
@@ -173,6 +210,9 @@ func runReplay(ctx context.Context, args, env []string, stdin io.Reader, stdout,
 		}
 	}
 	fmt.Fprintln(stderr, summary("replayed", &p.st, time.Since(start).Seconds()))
+	if dd != nil {
+		fmt.Fprintf(stderr, "matchd: --dedup-window: %d alerts counted into %d summaries\n", dd.suppressed, dd.summaries)
+	}
 	switch {
 	case ctx.Err() != nil:
 		fmt.Fprintln(stderr, "matchd: interrupted")
