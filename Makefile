@@ -3,7 +3,7 @@ GO      ?= go
 SEED    := testdata/seed/000_7b1a7b71cc467a56.txt
 FUZZTIME ?= 10s
 
-.PHONY: all build demo test check fmt vet race fuzz fuzz-short bench bench-short clean
+.PHONY: all build demo test check fmt vet race fuzz fuzz-short vuln bench bench-short clean
 
 all: build
 
@@ -33,6 +33,11 @@ fuzz:
 
 fuzz-short:
 	./scripts/fuzz.sh 10s
+
+# govulncheck against a database built from golang.org/x/vulndb, fetched
+# through the module proxy (vuln.go.dev need not be reachable).
+vuln:
+	./scripts/vuln.sh
 
 # End-to-end benchmark against grep -F, rg -F and a naive baseline (see
 # bench/README.md); results go to bench/results/.

@@ -107,7 +107,8 @@ func (c *ReplayConfig) validate() error {
 }
 
 // Replay reads archived logs: files in the order given, a directory's files
-// recursively in name order, "-" for stdin. It is not safe for concurrent
+// recursively in name order (links followed, each directory once: see
+// listDir), "-" for stdin. It is not safe for concurrent
 // use; one goroutine calls ReadBatch.
 type Replay struct {
 	cfg   ReplayConfig
@@ -119,6 +120,8 @@ type Replay struct {
 	readRaw  atomic.Int64
 	skipping bool            // discarding the rest of an over-long line
 	listed   map[string]bool // directories listed, by resolved path (walk.go)
+	// lastLines is the line count of the previous batch.
+	lastLines int
 }
 
 // NewReplay returns a Replay over paths.
@@ -282,7 +285,10 @@ func noAck(error) {}
 // input has ended (at EOF or on an error, which is then in the batch).
 func (r *Replay) fill() (b *Batch, done bool) {
 	in := r.cur
-	b = &Batch{}
+	// Size the line table like the last batch's, so it is not regrown
+	// (and copied) a dozen times per batch.
+	b = &Batch{Lines: make([]Line, 0, r.lastLines+r.lastLines/8+16)}
+	defer func() { r.lastLines = len(b.Lines) }()
 	size := max(r.cfg.BatchBytes, 2*len(r.pending))
 	buf := make([]byte, 0, size)
 	buf = append(buf, r.pending...)

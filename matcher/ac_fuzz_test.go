@@ -26,6 +26,17 @@ func FuzzAC(f *testing.F) {
 	f.Add([]byte("\x02\xff\x00\x02\xc3\xa9\x01\x80"), []byte("\xc3\x89\xc3\xa9\xff\x00\x80"))
 	f.Add([]byte("\x01a\x00\x01b"), []byte("ab"))
 	f.Add([]byte(""), []byte("abc"))
+	// URLs of the shared corpus, as patterns of up to 15 bytes (the
+	// encoding's bound) and as haystacks.
+	_, urls, _ := corpusTokens(60)
+	for i := 0; i+1 < len(urls); i += 2 {
+		var pats []byte
+		for _, u := range urls[i : i+2] {
+			p := u[len(u)-min(len(u), 15):]
+			pats = append(append(pats, byte(len(p))), p...)
+		}
+		f.Add(pats, []byte(urls[i]+" "+urls[i+1]))
+	}
 	f.Fuzz(func(t *testing.T, pats, hay []byte) {
 		// Bounded so that the output, up to patterns × hay bytes, stays
 		// small enough for many runs a second.

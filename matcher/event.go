@@ -217,6 +217,14 @@ type Event struct {
 	Buf []byte
 }
 
+// MaxExtra bounds Event.Extra and Event.Chain: the parsers reject a record
+// with more columns outside the Fields, or more UrlChain URLs. Real records
+// have a few dozen; without a bound a 16 MiB line of "a=b " pairs costs a
+// gigabyte of entries while it is parsed, and the Event reused for the
+// next record keeps their capacity. At 24 to 48 bytes an entry, the bound
+// is under half a megabyte.
+const MaxExtra = 10_000
+
 // Reset empties e and keeps its capacity.
 func (e *Event) Reset() {
 	e.Table = TableUnknown

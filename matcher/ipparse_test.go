@@ -38,6 +38,10 @@ func FuzzParseAddr(f *testing.F) {
 	for _, s := range addrCases {
 		f.Add(s)
 	}
+	addrs, _, _ := corpusTokens(200)
+	for _, s := range addrs {
+		f.Add(s)
+	}
 	f.Fuzz(func(t *testing.T, s string) {
 		got, gok := ParseAddr([]byte(s))
 		want, wok := slowParseAddr(s)

@@ -417,6 +417,12 @@ func TestMatchDifferential(t *testing.T) {
 func FuzzMatch(f *testing.F) {
 	f.Add(uint64(1), "http://a/x/y", "10.1.2.3", "evil.test")
 	f.Add(uint64(7), "HTTP://A/X?", "10.0.0.0", "")
+	addrs, urls, hosts := corpusTokens(100)
+	for i, u := range urls {
+		if len(addrs) > 0 && len(hosts) > 0 {
+			f.Add(uint64(i), u, addrs[i%len(addrs)], hosts[i%len(hosts)])
+		}
+	}
 	f.Fuzz(func(t *testing.T, seed uint64, url, ip, host string) {
 		r := rand.New(rand.NewPCG(seed, 0))
 		inds, evs := randomCorpus(r, 1+r.IntN(30), 5)

@@ -21,6 +21,7 @@ import (
 	"github.com/matchd/matchd/ingest"
 	"github.com/matchd/matchd/ingest/kafka"
 	"github.com/matchd/matchd/matcher"
+	"github.com/matchd/matchd/matcher/kql"
 )
 
 // consumeFlags are consume's own flags.
@@ -116,13 +117,16 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 // and on SIGINT/SIGTERM (ctx) drains, flushes, commits, leaves the group
 // and exits 0.
 func runConsume(ctx context.Context, args, env []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("consume", "consume --brokers HOST:PORT[,...] --topic T[,...] --group G --iocs FILE... [flags]", stderr)
+	fs := newFlagSet("consume", "consume --brokers HOST:PORT[,...] --topic T[,...] --group G --iocs FILE... [--rules FILE.kql...] [flags]", stderr)
 	var mf matchFlags
 	mf.register(fs)
 	var df dedupFlags
 	df.register(fs)
 	var cf consumeFlags
 	cf.register(fs)
+	var rf ruleFlags
+	rf.register(fs)
+	fs.Lookup("rules").Usage = "KQL rule `FILE` (repeatable): one alert per record a query selects, shaped by its project, written as records match (order by and take do not apply on a stream); reloaded with the feeds"
 	// A restarted consumer continues its files.
 	fs.Lookup("out").Usage = "append alerts to `FILE` (flushed and fsynced before each commit) instead of writing them to stdout"
 	fs.Lookup("rejects").Usage = "append rejected records to `FILE` as JSON lines"
@@ -146,8 +150,8 @@ func runConsume(ctx context.Context, args, env []string, stdout, stderr io.Write
 		return usageErr("no topic: give --topic NAME")
 	case cf.group == "":
 		return usageErr("no consumer group: give --group ID")
-	case len(mf.iocs) == 0:
-		return usageErr("no threat feed: give --iocs FILE")
+	case len(mf.iocs) == 0 && len(rf.rules) == 0:
+		return usageErr("no threat feed or rules: give --iocs FILE, --rules FILE or both")
 	case mf.out != "" && cf.alertsTopic != "":
 		return usageErr("--out and --alerts-topic exclude each other")
 	case mf.rejects != "" && cf.rejectsTopic != "":
@@ -181,17 +185,19 @@ func runConsume(ctx context.Context, args, env []string, stdout, stderr io.Write
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	loaded := time.Now()
-	set, err := loadSet(mf.iocs, cfg, loaded, slogWriter{log, slog.LevelWarn})
+	rl, err := newReloader(mf.iocs, rf.rules, cfg, rf.feedAlerts, log)
 	if err != nil {
 		return usageErr("%v", err)
 	}
+	first := rl.cur.Load()
+	set := first.set
 	m := newMetrics()
-	m.setInForce(set, loaded)
-	rl := newReloader(mf.iocs, cfg, set, log)
+	m.setInForce(set, time.Now())
+	shown := set
 	rl.observe = func(result string, s *matcher.Set) {
 		m.reloads.WithLabelValues(result).Inc()
-		if result == "ok" {
+		if s != shown { // also after a failed rules reload that swapped the feeds
+			shown = s
 			m.setInForce(s, time.Now())
 		}
 	}
@@ -277,7 +283,7 @@ func runConsume(ctx context.Context, args, env []string, stdout, stderr io.Write
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	log.Info("consuming", "brokers", strings.Join(cf.brokers, ","), "topics", strings.Join(cf.topics, ","), "group", cf.group,
-		"indicator_set", set.Version, "indicators", len(set.Indicators()))
+		"indicator_set", set.Version, "indicators", len(set.Indicators()), "rules", nRules(first.rules))
 
 	if cf.cpuProfile != "" {
 		stop, err := startCPUProfile(cf.cpuProfile)
@@ -295,8 +301,14 @@ func runConsume(ctx context.Context, args, env []string, stdout, stderr io.Write
 	p := &pipeline{
 		workers: cf.workers,
 		newWork: func() *worker {
-			return &worker{dec: ingest.NewDecoder(table), sc: matcher.NewScanner(rl.cur.Load()), set: &rl.cur,
+			f := rl.cur.Load()
+			w := &worker{dec: ingest.NewDecoder(table), sc: matcher.NewScanner(f.scan), live: &rl.cur,
 				dedup: dd != nil, keepRaw: out.rawRej != nil}
+			if f.rules != nil {
+				// Rule alerts go out with their batch (p.rules is nil).
+				w.rules = newRuleMatcher(f.rules)
+			}
+			return w
 		},
 		alerts:   countingWriter{alertsWriter{out}, m.alerts},
 		stderr:   slogWriter{log, slog.LevelWarn},
@@ -369,6 +381,13 @@ func runConsume(ctx context.Context, args, env []string, stdout, stderr io.Write
 		log.Error("shutdown timed out; records after the last commit will be delivered again", "timeout", cf.shutdownTimeout)
 		return exitInputFailed
 	}
+}
+
+func nRules(r *kql.Rules) int {
+	if r == nil {
+		return 0
+	}
+	return r.Len()
 }
 
 // countingWriter counts the lines written through it.

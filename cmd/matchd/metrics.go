@@ -70,7 +70,7 @@ func newMetrics() *metrics {
 		indicators: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "matchd_indicators",
 			Help: "Indicators in force, by type."}, []string{"type"}),
 		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "matchd_feed_reloads_total",
-			Help: "Feed reloads, by result (ok: swapped, unchanged, failed: the old set stays)."}, []string{"result"}),
+			Help: "Feed and rule reloads, by result (ok: swapped, unchanged, failed: the old set or rules stay)."}, []string{"result"}),
 		setLoaded: prometheus.NewGauge(prometheus.GaugeOpts{Name: "matchd_indicator_set_loaded_timestamp_seconds",
 			Help: "When the indicator set in force was loaded."}),
 		setInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "matchd_indicator_set_info",

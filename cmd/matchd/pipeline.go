@@ -91,9 +91,10 @@ type worker struct {
 	dec    *ingest.Decoder
 	sc     *matcher.Scanner
 	filter filter
-	// set, when not nil, holds the indicator set in force; a reload swaps
-	// it and the worker takes it up at its next batch.
-	set     *atomic.Pointer[matcher.Set]
+	// live, when not nil, holds the indicator set and rules in force; a
+	// reload swaps them together and the worker takes both up at its next
+	// batch.
+	live    *atomic.Pointer[inForce]
 	rules   *ruleMatcher // nil: no --rules
 	dedup   bool         // mark each alert for the pipeline's deduper
 	keepRaw bool         // keep rejected records for pipeline.rawRejects
@@ -101,9 +102,14 @@ type worker struct {
 
 func (w *worker) process(b *ingest.Batch) *result {
 	res := &result{seq: b.Seq, err: b.Err}
-	if w.set != nil {
-		if s := w.set.Load(); s != w.sc.Set() {
-			w.sc = matcher.NewScanner(s)
+	if w.live != nil {
+		// One load per batch: the batch sees one whole set and rules pair.
+		f := w.live.Load()
+		if f.scan != w.sc.Set() {
+			w.sc = matcher.NewScanner(f.scan)
+		}
+		if w.rules != nil {
+			w.rules.use(f.rules)
 		}
 	}
 	set := w.sc.Set()

@@ -9,11 +9,13 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/matchd/matchd/matcher"
+	"github.com/matchd/matchd/matcher/kql"
 )
 
 // loadSet loads the feeds, compiles them with cfg and names the set
@@ -76,24 +78,41 @@ func writeInt(h hash.Hash, v int64) {
 	h.Write(b[:])
 }
 
-// reloader keeps the indicator set in force and rebuilds it, off the hot
-// path, on SIGHUP and when a feed file changes. Workers load cur once per
-// batch, so a batch is matched against one whole set; a failed reload
-// keeps the old set.
+// inForce is what workers match with, published whole by one atomic
+// pointer so that no record is matched against new feeds and old rules, or
+// against a half-built pair.
+type inForce struct {
+	set   *matcher.Set // the feeds; names the alerts' IndicatorSet
+	scan  *matcher.Set // feed alerts are matched with: set, or an empty set (--feed-alerts=false)
+	rules *kql.Rules   // compiled against set; nil without --rules
+}
+
+// reloader keeps the indicator set and the rules in force and rebuilds
+// them, off the hot path, on SIGHUP and when a feed or rule file changes.
+// Workers load cur once per batch, so a batch is matched against one whole
+// set and the rules compiled against it. A feed that fails to load keeps
+// the old set; a rule file that fails to parse or compile keeps the old
+// rules (recompiled against the new set when the feeds changed, since
+// their matchd_* lists follow the feeds).
 type reloader struct {
-	paths []string
-	cfg   matcher.Config
-	log   *slog.Logger
-	now   func() time.Time
+	paths     []string // feeds; none: rules only
+	rulePaths []string
+	watched   []string // paths and rulePaths
+	cfg       matcher.Config
+	empty     *matcher.Set // scan set when feed alerts are off; else nil
+	log       *slog.Logger
+	now       func() time.Time
 	// observe is called after every reload attempt with its outcome ("ok",
 	// "unchanged", "failed") and the set in force; may be nil.
 	observe func(result string, set *matcher.Set)
 
-	cur atomic.Pointer[matcher.Set]
+	cur atomic.Pointer[inForce]
 
-	mu     sync.Mutex // serialises reloads
-	hash   string     // content hash of cur
-	stamps []fileStamp
+	mu       sync.Mutex   // serialises reloads
+	hash     string       // content hash of cur's set
+	prog     *kql.Program // the rule files cur's rules were compiled from
+	progHash string       // content hash of those files
+	stamps   []fileStamp
 }
 
 type fileStamp struct {
@@ -102,16 +121,88 @@ type fileStamp struct {
 	err   bool
 }
 
-func newReloader(paths []string, cfg matcher.Config, set *matcher.Set, log *slog.Logger) *reloader {
-	r := &reloader{paths: paths, cfg: cfg, log: log, now: time.Now, hash: setHash(set)}
-	r.cur.Store(set)
+// newReloader loads the feeds (none: an empty set, for rules only) and
+// the rule files and compiles the rules against the feeds. Without
+// feedAlerts the workers' feed matcher gets an empty set, so only rule
+// alerts are written. Bad feed entries are logged as warnings.
+func newReloader(feeds, rules []string, cfg matcher.Config, feedAlerts bool, log *slog.Logger) (*reloader, error) {
+	r := &reloader{paths: feeds, rulePaths: rules, cfg: cfg, log: log, now: time.Now}
+	r.watched = append(append(r.watched, feeds...), rules...)
+	set, err := r.loadSet(r.now(), slogWriter{log, slog.LevelWarn})
+	if err != nil {
+		return nil, err
+	}
+	f := &inForce{set: set, scan: set}
+	if len(rules) > 0 {
+		prog, h, err := readRules(rules)
+		if err != nil {
+			return nil, err
+		}
+		if f.rules, err = prog.Compile(kql.Options{Feeds: r.feeds(set)}); err != nil {
+			return nil, err
+		}
+		r.prog, r.progHash = prog, h
+		if !feedAlerts && len(feeds) > 0 {
+			if r.empty, err = matcher.Compile(nil, cfg); err != nil {
+				return nil, err
+			}
+			f.scan = r.empty
+		}
+	}
+	r.hash = setHash(set)
+	r.cur.Store(f)
 	r.stamps = r.stat()
-	return r
+	return r, nil
+}
+
+// loadSet loads the feeds, or names an empty set when there are none.
+func (r *reloader) loadSet(now time.Time, log io.Writer) (*matcher.Set, error) {
+	if len(r.paths) > 0 {
+		return loadSet(r.paths, r.cfg, now, log)
+	}
+	set, err := matcher.Compile(nil, r.cfg)
+	if err != nil {
+		return nil, err
+	}
+	set.Version = setHash(set) + "@" + now.UTC().Format(time.RFC3339)
+	return set, nil
+}
+
+// feeds is the set the rules' matchd_* lists are filled from: nil when no
+// feed is loaded, so that a rule naming one is an error.
+func (r *reloader) feeds(set *matcher.Set) *matcher.Set {
+	if len(r.paths) == 0 {
+		return nil
+	}
+	return set
+}
+
+// readRules reads and parses the rule files and hashes their names and
+// contents, read once so that the hash describes what was parsed.
+func readRules(paths []string) (*kql.Program, string, error) {
+	h := sha256.New()
+	srcs := make([]kql.Source, len(paths))
+	for i, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil, "", err
+		}
+		writeInt(h, int64(len(p)))
+		io.WriteString(h, p)
+		writeInt(h, int64(len(b)))
+		h.Write(b)
+		srcs[i] = kql.Source{Name: p, Text: b}
+	}
+	prog, err := kql.ParseSources(srcs...)
+	if err != nil {
+		return nil, "", err
+	}
+	return prog, hex.EncodeToString(h.Sum(nil)[:8]), nil
 }
 
 func (r *reloader) stat() []fileStamp {
-	st := make([]fileStamp, len(r.paths))
-	for i, p := range r.paths {
+	st := make([]fileStamp, len(r.watched))
+	for i, p := range r.watched {
 		fi, err := os.Stat(p)
 		if err != nil {
 			st[i].err = true
@@ -122,30 +213,82 @@ func (r *reloader) stat() []fileStamp {
 	return st
 }
 
-// reload builds a new set from the feeds and swaps it in when its content
-// differs from the set in force.
+// reload builds a new set from the feeds and new rules from the rule
+// files and publishes them together when either differs from what is in
+// force.
 func (r *reloader) reload(reason string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	start := r.now()
-	set, err := loadSet(r.paths, r.cfg, start, slogWriter{r.log.With("reason", reason), slog.LevelWarn})
+	log := r.log.With("reason", reason)
 	old := r.cur.Load()
+	next := *old
+	failed := false
+
+	set, err := r.loadSet(start, slogWriter{log, slog.LevelWarn})
+	hash := r.hash
 	if err != nil {
-		r.log.Error("reload failed; the indicator set in force stays", "reason", reason, "set", old.Version, "err", err)
-		r.report("failed", old)
+		log.Error("reload failed; the indicator set in force stays", "set", old.set.Version, "err", err)
+		failed = true
+	} else if hash = setHash(set); hash != r.hash {
+		next.set = set
+	}
+
+	if len(r.rulePaths) > 0 {
+		prog, progHash := r.prog, r.progHash
+		p, h, err := readRules(r.rulePaths)
+		if err == nil && h != r.progHash {
+			var rules *kql.Rules
+			if rules, err = p.Compile(kql.Options{Feeds: r.feeds(next.set)}); err == nil {
+				next.rules, prog, progHash = rules, p, h
+			}
+		}
+		if err != nil {
+			log.Error("rules reload failed; the rules in force stay", "rules", strings.Join(r.rulePaths, ","), "err", err)
+			failed = true
+		}
+		if next.set != old.set && next.rules == old.rules {
+			// The rules in force, with matchd_* lists from the new feeds.
+			rules, err := r.prog.Compile(kql.Options{Feeds: r.feeds(next.set)})
+			if err != nil {
+				log.Error("reload failed: the rules do not compile against the new feeds; the indicator set and rules in force stay",
+					"set", old.set.Version, "err", err)
+				next, failed, hash = *old, true, r.hash
+			} else {
+				next.rules = rules
+			}
+		}
+		// prog is new only when its rules are in next, which is published.
+		r.prog, r.progHash = prog, progHash
+	}
+
+	if next == *old {
+		if failed {
+			r.report("failed", old.set)
+		} else {
+			log.Info("feeds reloaded, indicators unchanged", "set", old.set.Version)
+			r.report("unchanged", old.set)
+		}
 		return
 	}
-	h := setHash(set)
-	if h == r.hash {
-		r.log.Info("feeds reloaded, indicators unchanged", "reason", reason, "set", old.Version)
-		r.report("unchanged", old)
-		return
+	if r.empty == nil {
+		next.scan = next.set
 	}
-	r.cur.Store(set)
-	r.hash = h
-	r.log.Info("indicator set swapped", "reason", reason, "set", set.Version, "previous", old.Version,
-		"indicators", len(set.Indicators()), "took", time.Since(start).Round(time.Millisecond))
-	r.report("ok", set)
+	r.cur.Store(&next)
+	r.hash = hash
+	took := time.Since(start).Round(time.Millisecond)
+	if next.set != old.set {
+		log.Info("indicator set swapped", "set", next.set.Version, "previous", old.set.Version,
+			"indicators", len(next.set.Indicators()), "took", took)
+	}
+	if next.rules != old.rules {
+		log.Info("rules swapped", "rules", next.rules.Len(), "previous", old.rules.Len(), "set", next.set.Version, "took", took)
+	}
+	if failed {
+		r.report("failed", next.set)
+	} else {
+		r.report("ok", next.set)
+	}
 }
 
 func (r *reloader) report(result string, set *matcher.Set) {
@@ -154,10 +297,10 @@ func (r *reloader) report(result string, set *matcher.Set) {
 	}
 }
 
-// watch reloads on every signal from hup and when a feed file's size or
-// modification time changed and then held still for one poll interval (so
-// a file being written is not loaded half-way). interval <= 0 disables
-// polling. It returns when ctx ends.
+// watch reloads on every signal from hup and when a feed or rule file's
+// size or modification time changed and then held still for one poll
+// interval (so a file being written is not loaded half-way). interval <= 0
+// disables polling. It returns when ctx ends.
 func (r *reloader) watch(ctx context.Context, interval time.Duration, hup <-chan os.Signal) {
 	var tick <-chan time.Time
 	if interval > 0 {
@@ -177,7 +320,7 @@ func (r *reloader) watch(ctx context.Context, interval time.Duration, hup <-chan
 			now := r.stat()
 			switch {
 			case changed != nil && equalStamps(now, changed):
-				r.reload("feed file changed")
+				r.reload("file changed")
 				r.stamps, changed = now, nil
 			case !equalStamps(now, r.stamps):
 				changed = now

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -31,8 +30,41 @@ type sink interface {
 // fileSink appends lines to a file, or writes them to stdout.
 type fileSink struct {
 	f      *os.File
-	w      *bufio.Writer
+	w      *retryBuffer
 	isFile bool
+}
+
+// retryBuffer buffers writes to out. Unlike bufio.Writer, whose first
+// error is permanent, a failed flush keeps what was not written, so the
+// next flush — the next sync, once the full disk has room again —
+// continues where it stopped, and the consumer resumes committing.
+type retryBuffer struct {
+	out  io.Writer
+	buf  []byte
+	size int
+}
+
+func newRetryBuffer(out io.Writer, size int) *retryBuffer {
+	return &retryBuffer{out: out, buf: make([]byte, 0, size), size: size}
+}
+
+// Write buffers p and flushes once size bytes are waiting. p stays
+// buffered even if that flush fails.
+func (b *retryBuffer) Write(p []byte) (int, error) {
+	b.buf = append(b.buf, p...)
+	if len(b.buf) >= b.size {
+		if err := b.Flush(); err != nil {
+			return len(p), err
+		}
+	}
+	return len(p), nil
+}
+
+// Flush writes what is buffered; on an error it keeps the rest.
+func (b *retryBuffer) Flush() error {
+	n, err := b.out.Write(b.buf)
+	b.buf = b.buf[:copy(b.buf, b.buf[n:])]
+	return err
 }
 
 // openFileSink opens path for appending ("" or "-": stdout). Appending
@@ -41,15 +73,49 @@ type fileSink struct {
 func openFileSink(path string, stdout io.Writer) (*fileSink, error) {
 	if path == "" || path == "-" {
 		if f, ok := stdout.(*os.File); ok {
-			return &fileSink{f: f, w: bufio.NewWriterSize(f, 256<<10)}, nil
+			return &fileSink{f: f, w: newRetryBuffer(f, 256<<10)}, nil
 		}
-		return &fileSink{w: bufio.NewWriterSize(stdout, 256<<10)}, nil
+		return &fileSink{w: newRetryBuffer(stdout, 256<<10)}, nil
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, err
 	}
-	return &fileSink{f: f, w: bufio.NewWriterSize(f, 256<<10), isFile: true}, nil
+	if err := dropTornLine(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &fileSink{f: f, w: newRetryBuffer(f, 256<<10), isFile: true}, nil
+}
+
+// dropTornLine cuts an incomplete last line off f: the start of a write
+// that never completed, because the process was killed between two
+// writes of a buffer or the disk filled up. Appending after it would glue
+// the next line onto it, breaking both. Nothing was committed past it — a
+// commit follows a flush and fsync that succeeded, and that flush would
+// have completed the line — so its records are delivered again and their
+// lines written whole.
+func dropTornLine(f *os.File) error {
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() == 0 {
+		return err
+	}
+	end := fi.Size()
+	buf := make([]byte, 64<<10)
+	for pos := end; pos > 0; {
+		n := min(int64(len(buf)), pos)
+		pos -= n
+		if _, err := f.ReadAt(buf[:n], pos); err != nil {
+			return err
+		}
+		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
+			if pos+int64(i)+1 == end {
+				return nil
+			}
+			return f.Truncate(pos + int64(i) + 1)
+		}
+	}
+	return f.Truncate(0)
 }
 
 func (s *fileSink) write(p []byte) error {

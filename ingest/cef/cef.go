@@ -28,6 +28,10 @@ type ParseError struct {
 
 func (e *ParseError) Error() string { return e.Msg }
 
+// msgTooManyExtensions is the reason of a line with more than
+// matcher.MaxExtra extensions that become Event.Extra.
+var msgTooManyExtensions = "more than " + strconv.Itoa(matcher.MaxExtra) + " extensions outside the CommonSecurityLog columns"
+
 // maxQuote bounds the input quoted in a ParseError.
 const maxQuote = 64
 
@@ -351,6 +355,10 @@ func Parse(dst *matcher.Event, line []byte) error {
 		key := x.Key()
 		v := p.value(x.Raw())
 		c, ok := columns[string(key)]
+		if (!ok || c.field == matcher.FieldNone) && len(dst.Extra) == matcher.MaxExtra {
+			dst.Reset()
+			return newParseError(line, len(line)-len(h.Extension), "extension", msgTooManyExtensions)
+		}
 		switch {
 		case !ok:
 			dst.Extra = append(dst.Extra, matcher.KV{Name: key, Value: v})

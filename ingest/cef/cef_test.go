@@ -477,8 +477,10 @@ func TestLinear(t *testing.T) {
 		t.Skip("timing test")
 	}
 	shapes := map[string]func(n int) []byte{
+		// Pairs of a column with a Field: past matcher.MaxExtra pairs
+		// that go to Event.Extra the line is rejected (TestTooManyExtensions).
 		"many pairs": func(n int) []byte {
-			return []byte(defaultHeader + strings.Repeat("cs1=a b ", n))
+			return []byte(defaultHeader + strings.Repeat("src=a b ", n))
 		},
 		"equals without keys": func(n int) []byte {
 			return []byte(defaultHeader + "msg=" + strings.Repeat("a=", n))
@@ -508,8 +510,8 @@ func TestLinear(t *testing.T) {
 				return best
 			}
 			ts := measure(small)
-			if name == "many pairs" && len(e.Extra) != n {
-				t.Fatalf("got %d pairs, want %d", len(e.Extra), n)
+			if name == "many pairs" && string(e.Get(matcher.SourceIP)) != "a b" {
+				t.Fatalf("SourceIP %q, want the last pair's", e.Get(matcher.SourceIP))
 			}
 			tl := measure(large)
 			// Linear gives a ratio near 8, quadratic near 64; the wide
@@ -595,4 +597,28 @@ func ExampleParse() {
 	// ReceiptTime=Apr 11 2020 10:42:13 UTC
 	// DeviceCustomString1Label=Rule
 	// DeviceCustomString1=deny all
+}
+
+// TestTooManyExtensions: a line is rejected once more than
+// matcher.MaxExtra of its pairs would go to Event.Extra, however many
+// there are, and the Event it leaves is empty.
+func TestTooManyExtensions(t *testing.T) {
+	var e matcher.Event
+	at := func(n int) []byte {
+		return []byte(defaultHeader + strings.Repeat("cs1=a ", n) + "src=10.0.0.1")
+	}
+	if err := Parse(&e, at(matcher.MaxExtra)); err != nil || len(e.Extra) != matcher.MaxExtra {
+		t.Fatalf("at the bound: %v, %d extra", err, len(e.Extra))
+	}
+	for _, n := range []int{matcher.MaxExtra + 1, 1_000_000} {
+		err := Parse(&e, at(n))
+		var pe *ParseError
+		if !errors.As(err, &pe) || pe.Col != len(defaultHeader)+1 ||
+			!strings.HasSuffix(pe.Msg, ": more than 10000 extensions outside the CommonSecurityLog columns") {
+			t.Fatalf("%d pairs: %v", n, err)
+		}
+		if e.Table != matcher.TableUnknown || len(e.Extra) != 0 || cap(e.Extra) > 2*matcher.MaxExtra {
+			t.Errorf("%d pairs: left table %v, %d extra (capacity %d)", n, e.Table, len(e.Extra), cap(e.Extra))
+		}
+	}
 }

@@ -25,6 +25,10 @@
 //     "\n" and "\r" are unescaped; any other backslash is kept as it is.
 //     Text before the first key is ignored.
 //
+// A line whose extension holds more than matcher.MaxExtra pairs without a
+// matcher.Field (those that go to Event.Extra) is rejected, so that a
+// hostile line costs memory in proportion to the bound, not to its length.
+//
 // Parsing is linear in the length of the line and never panics, whatever the
 // input (invalid UTF-8 and NUL bytes included).
 package cef

@@ -130,6 +130,9 @@ func refParse(line []byte) (snap, error) {
 			}
 		}
 	}
+	if len(s.Extra) > matcher.MaxExtra {
+		return snap{}, newParseError(line, len(line)-len(h.ext), "extension", msgTooManyExtensions)
+	}
 	first := ""
 	for _, v := range times {
 		if v == "" {

@@ -157,6 +157,9 @@ func Parse(name string, data []byte, opt Options) (*Feed, error) {
 	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	if err := b.parse(string(data)); err != nil {
+		if what := looksLikeLog(data); what != "" {
+			err = fmt.Errorf("%w: it looks like %s, not a threat feed", err, what)
+		}
 		return nil, &FeedError{Path: name, Err: err}
 	}
 	b.finish()
@@ -166,9 +169,41 @@ func Parse(name string, data []byte, opt Options) (*Feed, error) {
 		if f.BadCount > 0 || len(f.Skipped) > 0 {
 			err = fmt.Errorf("%w (%d bad entries, %d skipped)", ErrNoIndicators, f.BadCount, sumValues(f.Skipped))
 		}
+		if what := looksLikeLog(data); what != "" {
+			err = fmt.Errorf("%w: it looks like %s, not a threat feed", err, what)
+		}
 		return f, &FeedError{Path: name, Err: err}
 	}
 	return f, nil
+}
+
+// looksLikeLog says what kind of log data's first non-blank line is — "a
+// CEF log" or "log records" (JSON naming a Sentinel table or a
+// records envelope) — or "" if it looks like neither. It is asked only of
+// a feed without indicators, to say why.
+func looksLikeLog(data []byte) string {
+	line := data
+	for len(line) > 0 {
+		var rest []byte
+		if i := bytes.IndexByte(line, '\n'); i >= 0 {
+			line, rest = line[:i], line[i+1:]
+		}
+		if len(bytes.TrimSpace(line)) > 0 {
+			break
+		}
+		line = rest
+	}
+	switch {
+	case bytes.Contains(line, []byte("CEF:")):
+		return "a CEF log"
+	case bytes.HasPrefix(bytes.TrimSpace(line), []byte("{")):
+		for _, m := range []string{`"records"`, `"TimeGenerated"`, `"Timestamp"`, `"CommonSecurityLog"`, `"DeviceNetworkEvents"`, `"UrlClickEvents"`} {
+			if bytes.Contains(line, []byte(m)) {
+				return "log records"
+			}
+		}
+	}
+	return ""
 }
 
 func sumValues(m map[string]int) int {

@@ -202,3 +202,50 @@ func FuzzIndicator(f *testing.F) {
 		}
 	})
 }
+
+// urlhausHead is the URLhaus CSV column line the URLhaus fuzz input follows.
+const urlhausHead = "# abuse.ch URLhaus Database Dump (CSV)\n# id,dateadded,url,url_status,last_online,threat,tags,urlhaus_link,reporter\n"
+
+func FuzzParseURLhausCSV(f *testing.F) {
+	f.Add([]byte(`"3308735","2024-12-16 07:55:09","http://203.0.113.9:80/x","online","2024-12-16 08:00:00","malware_download","elf,mips","https://urlhaus.abuse.ch/url/3308735/","geenensp"` + "\n"))
+	f.Add([]byte(`"1","2024-12-16","hxxp://a[.]example/x","offline","None","","","",""` + "\n" + `"2",`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fd, err := Parse("urlhaus.csv", append([]byte(urlhausHead), data...), Options{Now: testNow})
+		checkFeed(t, fd, err)
+		if fd != nil && fd.Format != FormatURLhausCSV {
+			t.Fatalf("format %q", fd.Format)
+		}
+	})
+}
+
+// FuzzParse feeds Parse anything, seeded with every format it sniffs (the
+// seed document and the shared corpus included): whatever it makes of the
+// input, the feed's invariants hold.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{
+		"1.2.3.4\nhxxp://evil[.]example/a\n",
+		csvHead + `"2026-06-07 10:11:12", "1234", "http://x/y", "url", "payload_delivery", "elf.mirai", "None", "Mirai", "None", "90", "False", "None", "Mirai,elf", "0", "r"` + "\n",
+		urlhausHead + `"3308735","2024-12-16 07:55:09","http://203.0.113.9:80/x","online","2024-12-16 08:00:00","malware_download","elf,mips","https://urlhaus.abuse.ch/url/3308735/","geenensp"` + "\n",
+		`{"1234":[{"ioc_value":"1.2.3.4:80","ioc_type":"ip:port","confidence_level":80,"tags":"a,b"}]}`,
+		`{"query_status":"ok","data":[{"ioc":"x.example","ioc_type":"domain","tags":["a"]}]}`,
+		"{\"ioc\":\"1.2.3.4:1\",\"ioc_type\":\"ip:port\"}\n{\"ioc\":\"1.2.3[.]4:1\",\"ioc_type\":\"ip:port\",\"confidence_level\":90}\n",
+		`{"2786904":[{"dateadded":"2024-03-19 11:34:09 UTC","url":"http://115.55.244.160:41619/Mozi.m","url_status":"online","threat":"malware_download","tags":"elf,Mozi"}]}`,
+		"{\"url\":\"http://a.example/x\",\"url_status\":\"online\",\"threat\":\"malware_download\"}\n{\"url\":\"http://b.example/\",\"url_status\":\"offline\"}\n",
+		`{"type":"bundle","id":"bundle--1","objects":[{"type":"indicator","id":"indicator--1","pattern":"[ipv4-addr:value = '1.2.3.4' OR url:value IN ('http://a/', 'b')]"}]}`,
+		"| IOC | Type |\n|---|---|\n| hxxp://176.65.139[.]151/Sakura.sh | url |\nlet malicious_ips = dynamic([\"169.239.130.20\"]);\n",
+	} {
+		f.Add([]byte(s))
+	}
+	addSeed(f)
+	addCorpus(f, "threatfox/*/*.log", "stix/*/*.json")
+	formats := map[string]bool{FormatPlain: true, FormatDocument: true, FormatThreatFoxCSV: true, FormatThreatFoxJSON: true,
+		FormatThreatFoxAPI: true, FormatThreatFoxLines: true, FormatURLhausCSV: true, FormatURLhausJSON: true,
+		FormatURLhausLines: true, FormatSTIX: true}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fd, err := Parse("feed", data, Options{Now: testNow})
+		checkFeed(t, fd, err)
+		if fd != nil && !formats[fd.Format] {
+			t.Fatalf("format %q", fd.Format)
+		}
+	})
+}

@@ -31,7 +31,9 @@
 //
 // The parser is a hand-written byte scanner: it does not use encoding/json,
 // maps or reflection, runs in time linear in the line, skips nested values
-// without recursion under a depth limit, and does not allocate once its
+// without recursion under a depth limit, rejects a record with more than
+// matcher.MaxExtra members outside its table's columns or URLs in its
+// UrlChain (so that memory stays bounded too), and does not allocate once its
 // Parser and the caller's Event have grown to the input. Parsed values alias
 // the line or the Event's Buf; see Parser.Next.
 package jsonlog

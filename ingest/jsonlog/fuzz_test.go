@@ -1,8 +1,11 @@
 package jsonlog
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,6 +25,31 @@ func FuzzParse(f *testing.F) {
 	g := newGen(1)
 	for range 200 {
 		f.Add(g.line(), uint8(g.r.IntN(4)))
+	}
+	// The JSON of the shared corpus, when present: every file whole, and
+	// each line of the NDJSON ones. None is a log record of ours, which is
+	// the point: the parser must reject them cleanly.
+	dir := os.Getenv("MATCHD_CORPUS")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "..", "shared", "corpus")
+	}
+	var files []string
+	for _, pat := range []string{"threatfox/*/*.log", "cef/*/*/*.json", "cef/*/*.json", "stix/*/*.json"} {
+		m, _ := filepath.Glob(filepath.Join(dir, pat))
+		files = append(files, m...)
+	}
+	for i, name := range files {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			continue
+		}
+		f.Add(data, uint8(i%4))
+		if !strings.HasSuffix(name, ".log") {
+			continue
+		}
+		for line := range bytes.Lines(data) {
+			f.Add(bytes.TrimRight(line, "\r\n"), uint8(i%4))
+		}
 	}
 	p := NewParser(matcher.TableUnknown)
 	f.Fuzz(func(t *testing.T, line []byte, table uint8) {

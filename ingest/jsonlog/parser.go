@@ -52,6 +52,9 @@ type Parser struct {
 	timeKind  kind
 	recordsAt int
 	props     kind
+	// tooMany is set when the record has more than matcher.MaxExtra
+	// Extra members or UrlChain URLs; the rest are not kept.
+	tooMany bool
 
 	// stack holds one bit per nesting level for skip: set for objects.
 	// The inline array covers DefaultMaxDepth.
@@ -228,11 +231,15 @@ func (p *Parser) resetRecord(dst *matcher.Event) {
 	p.table, p.tableKind = nil, kindAbsent
 	p.time, p.timeKind = nil, kindAbsent
 	p.props = kindAbsent
+	p.tooMany = false
 }
 
 // finish sets the record's table and time. member names the member the table
 // came from, for the error message.
 func (p *Parser) finish(dst *matcher.Event, index int, member string) (bool, error) {
+	if p.tooMany {
+		return true, &RecordError{Index: index, Msg: msgTooMany}
+	}
 	t := p.defaultTable
 	name := p.table
 	switch p.tableKind {
@@ -343,6 +350,10 @@ func (p *Parser) column(dst *matcher.Event, name, v []byte, k kind, depth int) {
 	case f != matcher.FieldNone:
 		dst.Set(f, v)
 	case k != kindNull:
+		if len(dst.Extra) == matcher.MaxExtra {
+			p.tooMany = true
+			return
+		}
 		dst.Extra = append(dst.Extra, matcher.KV{Name: name, Value: v})
 	}
 }
@@ -367,9 +378,18 @@ func (p *Parser) chain(dst *matcher.Event, v []byte, k kind, depth int) {
 			}
 		}
 		if len(v) > 0 {
-			dst.Chain = append(dst.Chain, v)
+			p.appendChain(dst, v)
 		}
 	}
+}
+
+// appendChain appends a URL to dst.Chain, up to matcher.MaxExtra of them.
+func (p *Parser) appendChain(dst *matcher.Event, url []byte) {
+	if len(dst.Chain) == matcher.MaxExtra {
+		p.tooMany = true
+		return
+	}
+	dst.Chain = append(dst.Chain, url)
 }
 
 // elements appends the string elements of the validated array a to dst.Chain.
@@ -382,7 +402,7 @@ func (p *Parser) elements(dst *matcher.Event, a []byte, depth int) {
 			if s, i = p.str(dst, a, i); i < 0 {
 				return
 			}
-			dst.Chain = append(dst.Chain, s)
+			p.appendChain(dst, s)
 		} else if i = p.skip(a, i, depth+1); i < 0 {
 			return
 		}

@@ -798,3 +798,47 @@ func TestNoAllocs(t *testing.T) {
 		})
 	}
 }
+
+// TestTooManyMembers: a record with more than matcher.MaxExtra members that
+// go to Event.Extra, or URLs in UrlChain, is a RecordError; in an envelope
+// the other records are still parsed.
+func TestTooManyMembers(t *testing.T) {
+	members := func(n int) string { return strings.Repeat(`"x":1,`, n) }
+	urls := func(n int) string { return `"UrlChain":[` + strings.Repeat(`"u",`, n) + `"u"],` }
+	for _, c := range []struct {
+		name, line string
+		errs       []bool // per record: rejected
+	}{
+		{"members at the bound", `{"Type":"UrlClickEvents",` + members(matcher.MaxExtra-1) + `"Url":"u"}`, []bool{false}},
+		{"members past the bound", `{"Type":"UrlClickEvents",` + members(matcher.MaxExtra+1) + `"Url":"u"}`, []bool{true}},
+		{"a million members", `{"Type":"UrlClickEvents",` + members(1_000_000) + `"Url":"u"}`, []bool{true}},
+		{"chain at the bound", `{"Type":"UrlClickEvents",` + urls(matcher.MaxExtra-1) + `"Url":"u"}`, []bool{false}},
+		{"chain past the bound", `{"Type":"UrlClickEvents",` + urls(matcher.MaxExtra) + `"Url":"u"}`, []bool{true}},
+		{"envelope", `{"records":[{"category":"UrlClickEvents","properties":{` + members(matcher.MaxExtra+1) + `"Url":"u"}},` +
+			`{"category":"UrlClickEvents","properties":{"Url":"v"}}]}`, []bool{true, false}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := NewParser(matcher.TableUnknown)
+			var ev matcher.Event
+			p.Reset([]byte(c.line))
+			for i, wantErr := range c.errs {
+				ok, err := p.Next(&ev)
+				var re *RecordError
+				switch {
+				case !ok:
+					t.Fatalf("record %d: end, %v", i, err)
+				case wantErr && (!errors.As(err, &re) || re.Msg != "more than 10000 members outside the table's columns or URLs in UrlChain"):
+					t.Fatalf("record %d: %v, want the bound's RecordError", i, err)
+				case !wantErr && err != nil:
+					t.Fatalf("record %d: %v", i, err)
+				}
+				if len(ev.Extra) > matcher.MaxExtra || len(ev.Chain) > matcher.MaxExtra {
+					t.Fatalf("record %d: %d extra, %d chain", i, len(ev.Extra), len(ev.Chain))
+				}
+			}
+			if ok, err := p.Next(&ev); ok || err != nil {
+				t.Fatalf("after the records: %v %v", ok, err)
+			}
+		})
+	}
+}

@@ -2,8 +2,11 @@ package jsonlog
 
 import (
 	"bytes"
+	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/matchd/matchd/matcher"
 )
 
 // This file holds the byte scanner. Its functions take the text b and the
@@ -29,6 +32,10 @@ const (
 	msgTrailing   = "unexpected data after the record"
 	msgDeep       = "nesting too deep"
 )
+
+// msgTooMany is the reason of a record with more than matcher.MaxExtra
+// members outside the table's columns or URLs in its UrlChain.
+var msgTooMany = "more than " + strconv.Itoa(matcher.MaxExtra) + " members outside the table's columns or URLs in UrlChain"
 
 // scanFail is the first failure of a scan. The zero value is no failure.
 type scanFail struct {
