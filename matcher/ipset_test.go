@@ -96,3 +96,29 @@ func TestIPSetCases(t *testing.T) {
 		t.Errorf("AppendLookup allocates %v times", n)
 	}
 }
+
+// TestContentHash: the hash follows values and metadata, and computing it
+// does not materialize the indicators.
+func TestContentHash(t *testing.T) {
+	mk := func(malware string) *Set {
+		inds := []Indicator{
+			{Value: "1.2.3.4", Type: TypeIP, Addr: netip.MustParseAddr("1.2.3.4"), Confidence: NoConfidence, Malware: malware},
+			{Value: "http://a/x", Type: TypeURL, Confidence: 80},
+		}
+		s, err := Compile(inds, Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	a, b, c := mk("Mirai"), mk("Mirai"), mk("Gafgyt")
+	if a.ContentHash() != b.ContentHash() {
+		t.Error("same content, different hashes")
+	}
+	if a.ContentHash() == c.ContentHash() {
+		t.Error("different malware, same hash")
+	}
+	if a.st.all != nil {
+		t.Error("ContentHash materialized the indicators")
+	}
+}

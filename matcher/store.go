@@ -1,6 +1,8 @@
 package matcher
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"math"
 	"net/netip"
 	"slices"
@@ -209,4 +211,30 @@ func (s *store) memoryUsage() int {
 		n += 200 + len(s.mts[i].json)
 	}
 	return n
+}
+
+// ContentHash returns a SHA-256 of the indicators in force — values, types,
+// ports and every metadata field — without materializing them.
+func (s *Set) ContentHash() [sha256.Size]byte {
+	st := s.st
+	h := sha256.New()
+	var n [8]byte
+	word := func(v uint64) {
+		binary.LittleEndian.PutUint64(n[:], v)
+		h.Write(n[:])
+	}
+	word(uint64(st.len()))
+	h.Write(st.vals)
+	for i := range st.ends {
+		word(uint64(st.ends[i])<<32 | uint64(st.typ[i])<<16 | uint64(st.port[i]))
+		word(uint64(st.meta[i]))
+	}
+	word(uint64(len(st.mts)))
+	for i := range st.mts {
+		word(uint64(len(st.mts[i].json)))
+		h.Write(st.mts[i].json)
+	}
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	return sum
 }

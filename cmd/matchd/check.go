@@ -64,7 +64,7 @@ func runCheck(_ context.Context, args, env []string, stdout, stderr io.Writer) i
 	}
 	if len(iocs) > 0 {
 		fmt.Fprintf(w, "total: %d indicators after merging (%s); %.1f MiB matching structures\n",
-			len(set.Indicators()), typeCounts(set.Indicators()), float64(set.MemoryUsage())/(1<<20))
+			set.Len(), setTypeCounts(set), float64(set.MemoryUsage())/(1<<20))
 	}
 
 	for _, f := range feeds {
@@ -117,10 +117,17 @@ func typeCounts(inds []matcher.Indicator) string {
 	for i := range inds {
 		n[inds[i].Type]++
 	}
+	return formatCounts(func(t matcher.IndicatorType) int { return n[t] })
+}
+
+// setTypeCounts is typeCounts for a compiled set, without materializing it.
+func setTypeCounts(set *matcher.Set) string { return formatCounts(set.Count) }
+
+func formatCounts(count func(matcher.IndicatorType) int) string {
 	var parts []string
 	for _, t := range matcher.IndicatorTypes() {
-		if n[t] > 0 {
-			parts = append(parts, fmt.Sprintf("%s %d", t, n[t]))
+		if c := count(t); c > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", t, c))
 		}
 	}
 	if len(parts) == 0 {

@@ -283,7 +283,7 @@ func runConsume(ctx context.Context, args, env []string, stdout, stderr io.Write
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	log.Info("consuming", "brokers", strings.Join(cf.brokers, ","), "topics", strings.Join(cf.topics, ","), "group", cf.group,
-		"indicator_set", set.Version, "indicators", len(set.Indicators()), "rules", nRules(first.rules))
+		"indicator_set", set.Version, "indicators", set.Len(), "rules", nRules(first.rules))
 
 	if cf.cpuProfile != "" {
 		stop, err := startCPUProfile(cf.cpuProfile)

@@ -210,10 +210,9 @@ func dedupKey(e *matcher.Event, hits []matcher.Hit, set *matcher.Set) string {
 	case matcher.UrlClickEvents:
 		entity = e.Get(matcher.AccountUpn)
 	}
-	inds := set.Indicators()
 	vals := make([]string, 0, len(hits))
 	for _, h := range hits {
-		vals = append(vals, inds[h.Indicator].Value)
+		vals = append(vals, string(set.Value(h.Indicator)))
 	}
 	slices.Sort(vals)
 	vals = slices.Compact(vals)

@@ -39,10 +39,6 @@ func loadSet(paths []string, cfg matcher.Config, now time.Time, log io.Writer) (
 // indicators and configuration.
 func setHash(set *matcher.Set) string {
 	h := sha256.New()
-	str := func(s string) {
-		writeInt(h, int64(len(s)))
-		io.WriteString(h, s)
-	}
 	cfg := set.Config()
 	writeInt(h, int64(cfg.MinConfidence))
 	writeInt(h, int64(cfg.MaxAge))
@@ -51,24 +47,8 @@ func setHash(set *matcher.Set) string {
 	} else {
 		writeInt(h, 0)
 	}
-	for _, in := range set.Indicators() {
-		str(in.Value)
-		writeInt(h, int64(in.Type))
-		str(in.ThreatType)
-		str(in.Malware)
-		writeInt(h, int64(in.Confidence))
-		writeInt(h, in.FirstSeen.UnixNano())
-		writeInt(h, in.LastSeen.UnixNano())
-		str(in.Reference)
-		writeInt(h, int64(len(in.Tags)))
-		for _, t := range in.Tags {
-			str(t)
-		}
-		writeInt(h, int64(len(in.Sources)))
-		for _, s := range in.Sources {
-			str(s)
-		}
-	}
+	sum := set.ContentHash()
+	h.Write(sum[:])
 	return hex.EncodeToString(h.Sum(nil)[:8])
 }
 
@@ -279,7 +259,7 @@ func (r *reloader) reload(reason string) {
 	took := time.Since(start).Round(time.Millisecond)
 	if next.set != old.set {
 		log.Info("indicator set swapped", "set", next.set.Version, "previous", old.set.Version,
-			"indicators", len(next.set.Indicators()), "took", took)
+			"indicators", next.set.Len(), "took", took)
 	}
 	if next.rules != old.rules {
 		log.Info("rules swapped", "rules", next.rules.Len(), "previous", old.rules.Len(), "set", next.set.Version, "took", took)
