@@ -319,7 +319,7 @@ func (sc *Scanner) matchHost(e *Event, f Field, host []byte) {
 	sc.host = appendLower(sc.host[:0], host)
 	h := sc.host
 	for {
-		sc.lookupName(e, f, h)
+		sc.lookupName(e, f, h, true)
 		i := bytes.IndexByte(h, '.')
 		if i < 0 {
 			return
@@ -333,15 +333,22 @@ func (sc *Scanner) matchName(e *Event, f Field, v []byte) {
 		return
 	}
 	sc.host = appendLower(sc.host[:0], v)
-	sc.lookupName(e, f, sc.host)
+	sc.lookupName(e, f, sc.host, false)
 }
 
-func (sc *Scanner) lookupName(e *Event, f Field, k []byte) {
+// lookupName reports the domain indicators (domain true) or the hash
+// indicators (domain false) equal to k: both kinds share one table, and a
+// host name made of hex digits must not match a hash, nor a hash column a
+// domain.
+func (sc *Scanner) lookupName(e *Event, f Field, k []byte, domain bool) {
 	sp, ok := sc.set.names[string(k)]
 	if !ok {
 		return
 	}
 	for _, id := range sc.set.nameIDs[sp.off : sp.off+sp.n] {
+		if (sc.set.st.typ[id] == TypeDomain) != domain {
+			continue
+		}
 		if sc.valid(e, id) {
 			sc.hits = append(sc.hits, Hit{Indicator: id, Field: f})
 		}

@@ -276,6 +276,8 @@ func TestMatch(t *testing.T) {
 		{"domain schemeless", event(DeviceNetworkEvents, "RemoteUrl", "cdn.evil.example/x"), []refHit{{RemoteUrl, "evil.example", false}, {RemoteUrl, "example", false}}},
 		{"hash", event(DeviceNetworkEvents, "InitiatingProcessSHA256", "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855", "InitiatingProcessMD5", "d41d8cd98f00b204e9800998ecf8427e"),
 			[]refHit{{InitiatingProcessMD5, "d41d8cd98f00b204e9800998ecf8427e", false}, {InitiatingProcessSHA256, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", false}}},
+		{"hash is not a host", event(UrlClickEvents, "Url", "http://d41d8cd98f00b204e9800998ecf8427e/x"), nil},
+		{"domain is not a hash", event(DeviceNetworkEvents, "InitiatingProcessMD5", "evil.example"), nil},
 		{"unmatched table field", event(UrlClickEvents, "RemoteIP", "176.65.139.126"), nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
