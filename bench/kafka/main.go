@@ -47,6 +47,8 @@ type options struct {
 	keep       bool
 	poll       time.Duration
 	verbose    bool
+	topic      string
+	args       string
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -62,6 +64,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.Float64Var(&o.target, "target", 0.8, "exit 1 when matchd's records/s are below `X` times kcat's")
 	fs.BoolVar(&o.keep, "keep-topic", false, "do not delete the topic at the end")
 	fs.DurationVar(&o.poll, "poll", 5*time.Millisecond, "how often matchd's /metrics are read to see it reach the end")
+	fs.StringVar(&o.topic, "topic", "", "time this existing `TOPIC` (holding the corpus of -records and -partitions, e.g. left by -keep-topic) instead of producing a new one")
+	fs.StringVar(&o.args, "args", "", "extra `FLAGS` for matchd consume, space-separated (e.g. \"--batch-bytes 4MiB\")")
 	fs.BoolVar(&o.verbose, "v", false, "print matchd's logs (info level) after each run")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -111,28 +115,17 @@ func bench(o options, stdout, stderr io.Writer) error {
 	}
 
 	brokers := strings.Split(o.brokers, ",")
-	topic := fmt.Sprintf("matchd-bench-%d", time.Now().UnixNano())
 	cl := &kafkago.Client{Addr: kafkago.TCP(brokers...), Timeout: 30 * time.Second}
 	ctx := context.Background()
-	resp, err := cl.CreateTopics(ctx, &kafkago.CreateTopicsRequest{Topics: []kafkago.TopicConfig{{Topic: topic, NumPartitions: o.partitions, ReplicationFactor: 1}}})
-	if err == nil {
-		err = resp.Errors[topic]
-	}
-	if err != nil {
-		return fmt.Errorf("creating topic %s: %w", topic, err)
-	}
-	if !o.keep {
-		defer cl.DeleteTopics(ctx, &kafkago.DeleteTopicsRequest{Topics: []string{topic}})
-	}
-
-	logf("producing the corpus into %s (%d partitions) with kcat", topic, o.partitions)
-	start := time.Now()
-	for _, f := range exp.Files {
-		p := exec.Command("kcat", "-P", "-b", o.brokers, "-t", topic, "-X", "linger.ms=20", "-X", "batch.num.messages=10000",
-			"-X", "queue.buffering.max.kbytes=1048576", "-l", filepath.Join(o.dir, f))
-		p.Stderr = stderr
-		if err := p.Run(); err != nil {
-			return fmt.Errorf("kcat -P: %w", err)
+	topic := o.topic
+	if topic == "" {
+		var err error
+		topic, err = produce(ctx, o, cl, exp, stderr, logf)
+		if topic != "" && !o.keep {
+			defer cl.DeleteTopics(ctx, &kafkago.DeleteTopicsRequest{Topics: []string{topic}})
+		}
+		if err != nil {
+			return err
 		}
 	}
 	n, err := messages(ctx, cl, topic, o.partitions)
@@ -142,8 +135,6 @@ func bench(o options, stdout, stderr io.Writer) error {
 	if n != int64(exp.Records) {
 		return fmt.Errorf("the topic holds %d messages, want %d", n, exp.Records)
 	}
-	logf("produced %d messages in %.1fs", n, time.Since(start).Seconds())
-
 	var feeds []string
 	for _, f := range exp.Feeds {
 		feeds = append(feeds, "--iocs", filepath.Join(o.dir, f))
@@ -179,6 +170,31 @@ func bench(o options, stdout, stderr io.Writer) error {
 		return fmt.Errorf("matchd is at %.2f of kcat's records/s, below the target %.2f", ratio, o.target)
 	}
 	return nil
+}
+
+// produce creates a topic and produces the corpus into it with kcat.
+func produce(ctx context.Context, o options, cl *kafkago.Client, exp *gen.Expected, stderr io.Writer, logf func(string, ...any)) (string, error) {
+	topic := fmt.Sprintf("matchd-bench-%d", time.Now().UnixNano())
+	resp, err := cl.CreateTopics(ctx, &kafkago.CreateTopicsRequest{Topics: []kafkago.TopicConfig{{Topic: topic, NumPartitions: o.partitions, ReplicationFactor: 1}}})
+	if err == nil {
+		err = resp.Errors[topic]
+	}
+	if err != nil {
+		return "", fmt.Errorf("creating topic %s: %w", topic, err)
+	}
+
+	logf("producing the corpus into %s (%d partitions) with kcat", topic, o.partitions)
+	start := time.Now()
+	for _, f := range exp.Files {
+		p := exec.Command("kcat", "-P", "-b", o.brokers, "-t", topic, "-X", "linger.ms=20", "-X", "batch.num.messages=10000",
+			"-X", "queue.buffering.max.kbytes=1048576", "-l", filepath.Join(o.dir, f))
+		p.Stderr = stderr
+		if err := p.Run(); err != nil {
+			return topic, fmt.Errorf("kcat -P: %w", err)
+		}
+	}
+	logf("produced the corpus in %.1fs", time.Since(start).Seconds())
+	return topic, nil
 }
 
 // messages returns the number of messages in the topic.
@@ -235,6 +251,7 @@ func timeMatchd(o options, bin, topic string, feeds []string, exp *gen.Expected,
 	ln.Close()
 	args := append([]string{"consume", "--brokers", brokers, "--topic", topic, "--group", fmt.Sprintf("bench-%d", time.Now().UnixNano()),
 		"--out", out, "--metrics-addr", addr, "--log-level", level}, feeds...)
+	args = append(args, strings.Fields(o.args)...)
 	c := exec.Command(bin, args...)
 	var logs bytes.Buffer
 	c.Stderr = &logs

@@ -42,6 +42,8 @@ type consumeFlags struct {
 	commitTimeout               time.Duration
 	sessionTimeout, heartbeat   time.Duration
 	rebalanceTimeout, fetchWait time.Duration
+	batchRecords                int
+	batchBytes                  sizeFlag
 	cpuProfile                  string
 }
 
@@ -71,6 +73,9 @@ func (c *consumeFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.heartbeat, "heartbeat-interval", 3*time.Second, "consumer-group heartbeat `DURATION`")
 	fs.DurationVar(&c.rebalanceTimeout, "rebalance-timeout", 30*time.Second, "how long a rebalance waits for members to rejoin, `DURATION`")
 	fs.DurationVar(&c.fetchWait, "fetch-max-wait", 250*time.Millisecond, "fetch long-poll `DURATION` (also bounds how long a stop waits for a quiet partition)")
+	fs.IntVar(&c.batchRecords, "batch-records", 16384, "at most `N` Kafka messages in one partition's batch")
+	c.batchBytes = 4 << 20
+	fs.Var(&c.batchBytes, "batch-bytes", "at most `SIZE` of message values in one partition's batch; a partition has at most one batch beyond its committed offset, so a crash re-delivers at most one batch per partition")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile (from after the feeds are loaded until the stop) to `FILE`")
 }
 
@@ -162,6 +167,8 @@ func runConsume(ctx context.Context, args, env []string, stdout, stderr io.Write
 		return usageErr("--workers %d: want at least 1", cf.workers)
 	case cf.maxRecord < 1:
 		return usageErr("--max-record-bytes %d: want at least 1", cf.maxRecord)
+	case cf.batchRecords < 1 || cf.batchBytes < 1:
+		return usageErr("--batch-records and --batch-bytes must be positive")
 	case cf.startOffset != "earliest" && cf.startOffset != "latest":
 		return usageErr("--start-offset %q: want earliest or latest", cf.startOffset)
 	case cf.commitTimeout <= 0 || cf.sessionTimeout <= 0 || cf.heartbeat <= 0 || cf.rebalanceTimeout <= 0 || cf.fetchWait <= 0:
@@ -185,22 +192,7 @@ func runConsume(ctx context.Context, args, env []string, stdout, stderr io.Write
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	rl, err := newReloader(mf.iocs, rf.rules, cfg, rf.feedAlerts, log)
-	if err != nil {
-		return usageErr("%v", err)
-	}
-	first := rl.cur.Load()
-	set := first.set
 	m := newMetrics()
-	m.setInForce(set, time.Now())
-	shown := set
-	rl.observe = func(result string, s *matcher.Set) {
-		m.reloads.WithLabelValues(result).Inc()
-		if s != shown { // also after a failed rules reload that swapped the feeds
-			shown = s
-			m.setInForce(s, time.Now())
-		}
-	}
 
 	// Sinks. giveUp ends the retries of a blocked produce at the shutdown
 	// deadline.
@@ -256,6 +248,8 @@ func runConsume(ctx context.Context, args, env []string, stdout, stderr io.Write
 		StartAtEnd:        cf.startOffset == "latest",
 		MaxWait:           cf.fetchWait,
 		MaxRecordBytes:    cf.maxRecord,
+		BatchRecords:      cf.batchRecords,
+		BatchBytes:        int(cf.batchBytes),
 		CommitTimeout:     cf.commitTimeout,
 		SessionTimeout:    cf.sessionTimeout,
 		HeartbeatInterval: cf.heartbeat,
@@ -277,6 +271,27 @@ func runConsume(ctx context.Context, args, env []string, stdout, stderr io.Write
 	if err != nil {
 		out.close()
 		return usageErr("%v", err)
+	}
+	// The member joins its group and fetches while the feeds load; the
+	// batches wait for the indicator set.
+	rl, err := newReloader(mf.iocs, rf.rules, cfg, rf.feedAlerts, log)
+	if err != nil {
+		cctx, cancel := context.WithTimeout(context.Background(), cf.shutdownTimeout)
+		consumer.Close(cctx)
+		cancel()
+		out.close()
+		return usageErr("%v", err)
+	}
+	first := rl.cur.Load()
+	set := first.set
+	m.setInForce(set, time.Now())
+	shown := set
+	rl.observe = func(result string, s *matcher.Set) {
+		m.reloads.WithLabelValues(result).Inc()
+		if s != shown { // also after a failed rules reload that swapped the feeds
+			shown = s
+			m.setInForce(s, time.Now())
+		}
 	}
 	running.Store(consumer)
 	hup := make(chan os.Signal, 1)

@@ -233,9 +233,9 @@ func faultSeed(t *testing.T) uint64 {
 // each time. At the end every expected alert is in the file (no torn
 // line), the offsets are committed to the end, no run writes a record
 // below the offsets committed when it started, and the duplicates are the
-// records written after the last commit before each kill. DESIGN.md bounds
-// those by the pipeline's in-flight batches plus the commit in flight; the
-// test asserts that in input bytes: (4×workers + 1) batches of 1 MiB.
+// records written after the last commit before each kill: at most one
+// batch per partition (--batch-bytes of message values, plus the message
+// that crossed the bound), asserted per partition and kill.
 func TestKafkaKill9(t *testing.T) {
 	bin := buildMatchd(t)
 	b := kafkatest.Start(t)
@@ -245,11 +245,12 @@ func TestKafkaKill9(t *testing.T) {
 	msgs := multiLineMessages(partitions, perPartition, lines)
 	size := map[[2]int64]int{} // partition, offset → message bytes
 	next := make([]int64, partitions)
-	inputBytes := 0
+	inputBytes, largest := 0, 0
 	for _, m := range msgs {
 		size[[2]int64{int64(m.Partition), next[m.Partition]}] = len(m.Value)
 		next[m.Partition]++
 		inputBytes += len(m.Value)
+		largest = max(largest, len(m.Value))
 	}
 	b.Produce(t, topic, 0, msgs...)
 	dir := t.TempDir()
@@ -257,7 +258,9 @@ func TestKafkaKill9(t *testing.T) {
 	out := filepath.Join(dir, "alerts.jsonl")
 	// A killed member stays in the group until its session times out, so
 	// each restart waits that long (6s: the brokers' minimum) to be assigned.
-	common := []string{"--topic", topic, "--iocs", seed, "--session-timeout", "6s", "--workers", strconv.Itoa(workers)}
+	const batchBytes = 256 << 10
+	common := []string{"--topic", topic, "--iocs", seed, "--session-timeout", "6s", "--workers", strconv.Itoa(workers),
+		"--batch-bytes", strconv.Itoa(batchBytes)}
 
 	// The expected alerts: a clean run of another group.
 	refOut := filepath.Join(dir, "ref.jsonl")
@@ -360,7 +363,7 @@ func TestKafkaKill9(t *testing.T) {
 	// committed when run r-1 was killed and must write nothing below them;
 	// a killed run's lines at or past the offsets committed at its kill
 	// are what the next run delivers again.
-	const bound = (4*workers + 1) << 20
+	bound := batchBytes + largest // per partition
 	maxPast, pastLines := 0, 0
 	start := 0
 	// A line's position in the file no longer matches the kill counts if
@@ -374,7 +377,7 @@ func TestKafkaKill9(t *testing.T) {
 		if start > end {
 			start = end
 		}
-		pastBytes := 0
+		pastBytes := make([]int, partitions)
 		past := map[[2]int64]bool{}
 		for _, a := range f.alerts[start:end] {
 			if r > 0 && a.Origin.Offset < kills[r-1].committed[a.Origin.Partition] {
@@ -385,22 +388,24 @@ func TestKafkaKill9(t *testing.T) {
 				k := [2]int64{int64(a.Origin.Partition), a.Origin.Offset}
 				if !past[k] {
 					past[k] = true
-					pastBytes += size[k]
+					pastBytes[a.Origin.Partition] += size[k]
 				}
 			}
 		}
-		if pastBytes > bound {
-			t.Errorf("kill %d: %d input bytes written past the commit; the bound is %d", r+1, pastBytes, bound)
+		for p, n := range pastBytes {
+			if n > bound {
+				t.Errorf("kill %d: partition %d: %d input bytes written past the commit; the bound is one batch, %d", r+1, p, n, bound)
+			}
+			maxPast = max(maxPast, n)
 		}
-		maxPast = max(maxPast, pastBytes)
 		start = end
 	}
 	if dups > pastLines {
 		t.Errorf("%d duplicates, but only %d alerts were written past a commit", dups, pastLines)
 	}
 	t.Logf("records %d (%.1f MiB), alerts expected %d / seen %d (distinct), duplicates %d, restarts %d; "+
-		"at most %.2f MiB of input written past the commit at a kill (bound %d MiB)",
-		total, float64(inputBytes)/(1<<20), len(want), len(seen), dups, restarts, float64(maxPast)/(1<<20), bound>>20)
+		"at most %d bytes of one partition's input written past its commit at a kill (bound: one batch, %d bytes)",
+		total, float64(inputBytes)/(1<<20), len(want), len(seen), dups, restarts, maxPast, bound)
 }
 
 // TestKafkaBrokerStopStart stops the real broker process while matchd

@@ -101,7 +101,7 @@ type worker struct {
 }
 
 func (w *worker) process(b *ingest.Batch) *result {
-	res := &result{seq: b.Seq, err: b.Err}
+	res := &result{err: b.Err}
 	if w.live != nil {
 		// One load per batch: the batch sees one whole set and rules pair.
 		f := w.live.Load()
@@ -222,6 +222,7 @@ func (p *pipeline) run(ctx context.Context, src source) error {
 	var readErr error
 	go func() {
 		defer close(jobs)
+		var seq uint64
 		for {
 			select {
 			case inflight <- struct{}{}:
@@ -236,7 +237,18 @@ func (p *pipeline) run(ctx context.Context, src source) error {
 				}
 				return
 			}
-			jobs <- jobItem{b, ack}
+			// A large batch is split so that every worker takes part: a
+			// Kafka partition has one batch in flight at a time. The
+			// batch's ack and input error go with its last piece, which
+			// the writer writes last.
+			for len(b.Lines) > chunkLines {
+				seq++
+				jobs <- jobItem{b: &ingest.Batch{Lines: b.Lines[:chunkLines:chunkLines]}, seq: seq}
+				b = &ingest.Batch{Lines: b.Lines[chunkLines:], Err: b.Err}
+				inflight <- struct{}{} // the writer releases it; never blocks for long
+			}
+			seq++
+			jobs <- jobItem{b: b, ack: ack, seq: seq}
 		}
 	}()
 	var wg sync.WaitGroup
@@ -247,7 +259,7 @@ func (p *pipeline) run(ctx context.Context, src source) error {
 			w := p.newWork()
 			for j := range jobs {
 				r := w.process(j.b)
-				r.ack = j.ack
+				r.ack, r.seq = j.ack, j.seq
 				results <- r
 			}
 		}()
@@ -286,8 +298,12 @@ func (p *pipeline) run(ctx context.Context, src source) error {
 
 type jobItem struct {
 	b   *ingest.Batch
-	ack ingest.AckFunc
+	ack ingest.AckFunc // nil on all but a batch's last piece
+	seq uint64         // the order the writer writes in
 }
+
+// chunkLines is the most lines one worker takes at once.
+const chunkLines = 2048
 
 func (p *pipeline) write(r *result) error {
 	alerts := r.alerts

@@ -22,8 +22,10 @@ type Config struct {
 	StartAtEnd bool
 
 	// BatchRecords and BatchBytes bound one batch of one partition (default
-	// 4096 messages, 1 MiB); Linger is how long a batch waits for more
-	// messages before it is handed out (default 10ms).
+	// 16384 messages, 4 MiB of values). A partition has at most one batch
+	// beyond its committed offset. Linger is how long a fetch waits for more
+	// messages while the partition's previous batch is being committed
+	// (default 10ms).
 	BatchRecords int
 	BatchBytes   int
 	Linger       time.Duration
@@ -113,8 +115,8 @@ func (c *Config) validate() error {
 			*n = v
 		}
 	}
-	defInt(&c.BatchRecords, 4096)
-	defInt(&c.BatchBytes, 1<<20)
+	defInt(&c.BatchRecords, 16384)
+	defInt(&c.BatchBytes, 4<<20)
 	defInt(&c.FetchBytes, 4<<20)
 	defInt(&c.MaxRecordBytes, 16<<20)
 	def(&c.Linger, 10*time.Millisecond)

@@ -1,7 +1,6 @@
 package kafka
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,7 +14,6 @@ import (
 	kafkago "github.com/segmentio/kafka-go"
 
 	"github.com/matchd/matchd/ingest"
-	"github.com/matchd/matchd/matcher"
 )
 
 // Consumer is one member of a Kafka consumer group. It implements the
@@ -29,6 +27,8 @@ type Consumer struct {
 	cfg    Config
 	group  *kafkago.ConsumerGroup
 	dialer *kafkago.Dialer
+	// fetchDialer opens the partition leaders' connections.
+	fetchDialer *kafkago.Dialer
 	// transport carries the consumer's metadata requests.
 	transport *kafkago.Transport
 	batches   chan *pending
@@ -47,7 +47,9 @@ type pending struct {
 	g         *generation
 	topic     string
 	partition int
-	next      int64 // the offset after the batch's last message
+	next      int64  // the offset after the batch's last message
+	messages  int    // Kafka messages in the batch
+	arena     []byte // the messages' values; the batch's lines alias it
 }
 
 type topicPartition struct {
@@ -69,6 +71,9 @@ type generation struct {
 	committed   map[topicPartition]int64
 
 	kick chan struct{} // an ack arrived: commit
+	// released tells each partition's fetcher that a commit moved its
+	// offset (it may hand out its next batch).
+	released map[topicPartition]chan struct{}
 }
 
 // NewConsumer validates cfg and joins the group in the background; batches
@@ -100,14 +105,15 @@ func NewConsumer(cfg Config) (*Consumer, error) {
 		return nil, err
 	}
 	c := &Consumer{
-		cfg:       cfg,
-		group:     group,
-		dialer:    dialer,
-		transport: cfg.Security.Transport(),
-		batches:   make(chan *pending, 4),
-		stop:      make(chan struct{}),
-		abort:     make(chan struct{}),
-		loopDone:  make(chan struct{}),
+		cfg:         cfg,
+		group:       group,
+		dialer:      dialer,
+		fetchDialer: fetchDialer(dialer),
+		transport:   cfg.Security.Transport(),
+		batches:     make(chan *pending, 4),
+		stop:        make(chan struct{}),
+		abort:       make(chan struct{}),
+		loopDone:    make(chan struct{}),
 	}
 	go c.loop()
 	return c, nil
@@ -236,6 +242,7 @@ func (c *Consumer) runGeneration(ctx context.Context, gen *kafkago.Generation) {
 		acked:     map[topicPartition]int64{},
 		committed: map[topicPartition]int64{},
 		kick:      make(chan struct{}, 1),
+		released:  map[topicPartition]chan struct{}{},
 	}
 	c.ready.Store(true)
 	log := c.cfg.Logger.With("group", c.cfg.Group, "generation", gen.ID)
@@ -246,10 +253,17 @@ func (c *Consumer) runGeneration(ctx context.Context, gen *kafkago.Generation) {
 		ids := make([]int, len(parts))
 		for i, pa := range parts {
 			ids[i] = pa.ID
+			tp := topicPartition{topic, pa.ID}
+			f := &fetcher{
+				c: c, g: g, tp: tp, dialer: c.fetchDialer, offset: pa.Offset,
+				released: make(chan struct{}, 1),
+				log:      log.With("topic", topic, "partition", pa.ID),
+			}
+			g.released[tp] = f.released
 			fetchers.Add(1)
 			go func() {
 				defer fetchers.Done()
-				c.fetch(fctx, g, topic, pa.ID, pa.Offset)
+				f.run(fctx)
 			}()
 		}
 		slices.Sort(ids)
@@ -417,97 +431,15 @@ func (c *Consumer) commit(g *generation) error {
 		}
 	}
 	g.mu.Unlock()
+	for topic, parts := range offsets {
+		for p := range parts {
+			select {
+			case g.released[topicPartition{topic, p}] <- struct{}{}:
+			default:
+			}
+		}
+	}
 	return nil
-}
-
-// fetch reads one partition from offset until ctx ends, in batches.
-func (c *Consumer) fetch(ctx context.Context, g *generation, topic string, partition int, offset int64) {
-	r := kafkago.NewReader(kafkago.ReaderConfig{
-		Brokers:        c.cfg.Brokers,
-		Topic:          topic,
-		Partition:      partition,
-		Dialer:         c.dialer,
-		MinBytes:       1,
-		MaxBytes:       c.cfg.FetchBytes,
-		MaxWait:        c.cfg.MaxWait,
-		ReadBackoffMin: c.cfg.RetryBackoff,
-		ReadBackoffMax: c.cfg.MaxRetryBackoff,
-		ErrorLogger:    logAdapter{c.cfg.Logger, slog.LevelDebug},
-	})
-	defer r.Close()
-	if err := r.SetOffset(offset); err != nil {
-		c.cfg.Logger.Error("BUG: cannot set the partition reader's offset", "topic", topic, "partition", partition, "err", err)
-		return
-	}
-	log := c.cfg.Logger.With("topic", topic, "partition", partition)
-	fails := 0
-	for {
-		// The first message waits as long as it takes; the rest of the
-		// batch only as long as Linger.
-		m, err := r.FetchMessage(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			log.Warn("fetch failed, retrying", "err", err)
-			c.hookError("fetch", err)
-			if !sleep(ctx, c.cfg.backoff(fails)) {
-				return
-			}
-			fails++
-			continue
-		}
-		fails = 0
-		p := &pending{b: &ingest.Batch{}, g: g, topic: topic, partition: partition}
-		size := c.add(p, &m)
-		last := m
-		lctx, cancel := context.WithTimeout(ctx, c.cfg.Linger)
-		for n := 1; n < c.cfg.BatchRecords && size < c.cfg.BatchBytes; n++ {
-			m, err := r.FetchMessage(lctx)
-			if err != nil {
-				break // linger over, ctx done, or an error the next round reports
-			}
-			size += c.add(p, &m)
-			last = m
-		}
-		cancel()
-		if c.cfg.Hooks.Lag != nil && last.HighWaterMark > 0 {
-			c.cfg.Hooks.Lag(topic, partition, max(0, last.HighWaterMark-p.next))
-		}
-		select {
-		case c.batches <- p:
-		case <-ctx.Done():
-			return
-		}
-	}
-}
-
-// add frames message m into p's batch and returns its size.
-func (c *Consumer) add(p *pending, m *kafkago.Message) int {
-	p.next = m.Offset + 1
-	o := matcher.Origin{Topic: m.Topic, Partition: int32(m.Partition), Offset: m.Offset}
-	v := m.Value
-	body := bytes.TrimSuffix(v, []byte{'\n'})
-	if bytes.IndexByte(body, '\n') < 0 {
-		p.b.Lines = append(p.b.Lines, c.line(body, o))
-		return len(v)
-	}
-	for o.Line = 1; ; o.Line++ {
-		i := bytes.IndexByte(body, '\n')
-		if i < 0 {
-			p.b.Lines = append(p.b.Lines, c.line(body, o))
-			return len(v)
-		}
-		p.b.Lines = append(p.b.Lines, c.line(body[:i], o))
-		body = body[i+1:]
-	}
-}
-
-func (c *Consumer) line(b []byte, o matcher.Origin) ingest.Line {
-	if len(b) > c.cfg.MaxRecordBytes {
-		return ingest.Line{B: b[:min(len(b), 4<<10)], Origin: o, Reject: fmt.Sprintf("record longer than %d bytes", c.cfg.MaxRecordBytes)}
-	}
-	return ingest.Line{B: b, Origin: o}
 }
 
 func (c *Consumer) hookError(op string, err error) {

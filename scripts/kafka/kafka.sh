@@ -6,7 +6,7 @@
 #
 #   kafka.sh install
 #   kafka.sh start [--port N] [--controller-port N] [--data DIR] [--clean]
-#                  [--tls] [--tls-port N]
+#                  [--tls] [--tls-port N] [--sasl] [--sasl-port N] [--sasl-ssl-port N]
 #   kafka.sh stop [--data DIR]
 #   kafka.sh restart [--data DIR]
 #   kafka.sh status [--data DIR]
@@ -16,8 +16,19 @@
 #   kafka.sh tool CLASS [ARGS...]                (any main class on the broker classpath)
 #
 # `start` prints MATCHD_KAFKA_BROKERS=127.0.0.1:N on stdout (plus the TLS lines with
-# --tls); everything else goes to stderr, so a caller can do
+# --tls and the SASL lines with --sasl); everything else goes to stderr, so a caller can do
 #   set -a; eval "$(scripts/kafka/kafka.sh start)"; set +a
+#
+# --tls adds an SSL listener (port + 2; CA and broker certificate generated in DATA/tls):
+#   MATCHD_KAFKA_TLS_BROKERS=127.0.0.1:N  MATCHD_KAFKA_CA_PEM=DATA/tls/ca.pem
+# --sasl adds a SASL_PLAINTEXT listener (port + 3) and, with --tls, a SASL_SSL listener
+# (port + 4), both with the mechanisms PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 and one
+# user, matchd, whose password is generated once into DATA/sasl/password (a throwaway
+# test credential, kept across restarts, removed by --clean):
+#   MATCHD_KAFKA_SASL_BROKERS=127.0.0.1:N      (SASL_PLAINTEXT)
+#   MATCHD_KAFKA_SASL_SSL_BROKERS=127.0.0.1:N  (SASL_SSL, with --tls; trust MATCHD_KAFKA_CA_PEM)
+#   MATCHD_KAFKA_SASL_USER=matchd  MATCHD_KAFKA_SASL_PASSWORD=...
+# The PLAINTEXT listener stays (inter-broker traffic and the tests' own admin requests).
 #
 # Environment:
 #   MATCHD_KAFKA_HOME          jar cache (default $HOME/.cache/matchd-kafka)
@@ -39,6 +50,9 @@ DEFAULT_PORT=${MATCHD_KAFKA_PORT:-19092}
 HEAP_OPTS=${MATCHD_KAFKA_HEAP_OPTS:--Xms128m -Xmx512m}
 START_TIMEOUT=${MATCHD_KAFKA_START_TIMEOUT:-60}
 STOP_TIMEOUT=${MATCHD_KAFKA_STOP_TIMEOUT:-30}
+# The one SASL user of --sasl (PLAIN and SCRAM); its password is in DATA/sasl/password.
+SASL_USER=matchd
+SASL_MECHANISMS=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
 if [[ -n ${JAVA:-} ]]; then :
 elif [[ -n ${JAVA_HOME:-} && -x $JAVA_HOME/bin/java ]]; then JAVA=$JAVA_HOME/bin/java
 else JAVA=java
@@ -100,8 +114,9 @@ broker_pid() {
 }
 
 load_state() {
-  # broker.env is written by start: PORT, CONTROLLER_PORT, TLS, TLS_PORT.
-  PORT='' CONTROLLER_PORT='' TLS=0 TLS_PORT=''
+  # broker.env is written by start: PORT, CONTROLLER_PORT, TLS, TLS_PORT, SASL, SASL_PORT,
+  # SASL_SSL_PORT (files written before --sasl existed lack the SASL ones: SASL off).
+  PORT='' CONTROLLER_PORT='' TLS=0 TLS_PORT='' SASL=0 SASL_PORT='' SASL_SSL_PORT=''
   if [[ -f $DATA/broker.env ]]; then
     # shellcheck disable=SC1091
     source "$DATA/broker.env"
@@ -114,6 +129,9 @@ PORT=$PORT
 CONTROLLER_PORT=$CONTROLLER_PORT
 TLS=$TLS
 TLS_PORT=$TLS_PORT
+SASL=$SASL
+SASL_PORT=$SASL_PORT
+SASL_SSL_PORT=$SASL_SSL_PORT
 EOF
 }
 
@@ -131,6 +149,14 @@ print_endpoints() {
   if [[ $TLS == 1 ]]; then
     echo "MATCHD_KAFKA_TLS_BROKERS=127.0.0.1:$TLS_PORT"
     echo "MATCHD_KAFKA_CA_PEM=$DATA/tls/ca.pem"
+  fi
+  if [[ $SASL == 1 ]]; then
+    echo "MATCHD_KAFKA_SASL_BROKERS=127.0.0.1:$SASL_PORT"
+    if [[ -n $SASL_SSL_PORT ]]; then
+      echo "MATCHD_KAFKA_SASL_SSL_BROKERS=127.0.0.1:$SASL_SSL_PORT"
+    fi
+    echo "MATCHD_KAFKA_SASL_USER=$SASL_USER"
+    echo "MATCHD_KAFKA_SASL_PASSWORD=$(cat "$DATA/sasl/password")"
   fi
 }
 
@@ -233,8 +259,6 @@ tls_properties() {
   cat <<EOF
 
 # ---- added by kafka.sh start --tls: SSL listener for clients (server auth only) ----
-listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT,SSL://127.0.0.1:$TLS_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$PORT,SSL://127.0.0.1:$TLS_PORT
 ssl.keystore.type=PKCS12
 ssl.keystore.location=$DATA/tls/broker.p12
 ssl.keystore.password=$pw
@@ -242,6 +266,96 @@ ssl.key.password=$pw
 ssl.client.auth=none
 ssl.endpoint.identification.algorithm=https
 EOF
+}
+
+# ---------------------------------------------------------------- SASL
+
+# The password of SASL_USER, generated once per data dir (--clean removes it).
+gen_sasl() {
+  local dir=$DATA/sasl
+  [[ -s $dir/password ]] && return 0
+  log "generating the SASL password of user $SASL_USER in $dir/password"
+  mkdir -p "$dir"; chmod 700 "$dir"
+  rm -f "$dir/scram-users"  # SCRAM credentials made with another password are stale
+  od -An -tx1 -N16 /dev/urandom | tr -d ' \n' >"$dir/password.tmp"
+  [[ -s $dir/password.tmp ]] || die "could not generate the SASL password"
+  chmod 600 "$dir/password.tmp"
+  mv "$dir/password.tmp" "$dir/password"
+}
+
+# The SCRAM credentials of SASL_USER, as StorageTool format --add-scram and
+# ConfigCommand --add-config take them.
+scram_credentials() {
+  local pw
+  pw=$(cat "$DATA/sasl/password")
+  printf 'SCRAM-SHA-256=[name=%s,password=%s]\n' "$SASL_USER" "$pw"
+  printf 'SCRAM-SHA-512=[name=%s,password=%s]\n' "$SASL_USER" "$pw"
+}
+
+# Per-listener SASL settings (listener names are lower case in these keys).
+sasl_listener_properties() {
+  local l=$1 pw
+  pw=$(cat "$DATA/sasl/password")
+  cat <<EOF
+listener.name.$l.sasl.enabled.mechanisms=$SASL_MECHANISMS
+listener.name.$l.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$SASL_USER="$pw";
+listener.name.$l.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.$l.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+EOF
+}
+
+sasl_properties() {
+  cat <<EOF
+
+# ---- added by kafka.sh start --sasl: SASL listener(s) for clients, user $SASL_USER ----
+# PLAIN users come from the JAAS line below; the SCRAM credentials live in the KRaft
+# metadata (StorageTool format --add-scram). No authorizer: an authenticated user may do anything.
+sasl.enabled.mechanisms=$SASL_MECHANISMS
+EOF
+  sasl_listener_properties sasl_plaintext
+  if [[ -n $SASL_SSL_PORT ]]; then
+    sasl_listener_properties sasl_ssl
+  fi
+}
+
+# Client listeners besides PLAINTEXT, written after the template's listeners (the
+# last value of a key wins).
+listener_properties() {
+  local listeners="PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT"
+  local advertised="PLAINTEXT://127.0.0.1:$PORT" extra='' opts=''
+  if [[ $TLS == 1 ]]; then
+    extra+=",SSL://127.0.0.1:$TLS_PORT"; opts+=' --tls'
+  fi
+  if [[ $SASL == 1 ]]; then
+    extra+=",SASL_PLAINTEXT://127.0.0.1:$SASL_PORT"; opts+=' --sasl'
+  fi
+  if [[ -n $SASL_SSL_PORT ]]; then
+    extra+=",SASL_SSL://127.0.0.1:$SASL_SSL_PORT"
+  fi
+  cat <<EOF
+
+# ---- added by kafka.sh start$opts: client listeners (protocol map in the template) ----
+listeners=$listeners$extra
+advertised.listeners=$advertised$extra
+EOF
+}
+
+# Adds the SCRAM credentials through the running broker, for a data dir formatted
+# before --sasl was used with it (format --add-scram only works on fresh storage).
+# One mechanism per call: Kafka refuses to alter one user's credentials twice in a
+# request (DuplicateResourceException).
+add_scram_users() {
+  local cred
+  log "adding the SCRAM credentials of $SASL_USER through the broker"
+  : >"$DATA/logs/scram-users.log"
+  while read -r cred; do
+    run_tool kafka.admin.ConfigCommand --bootstrap-server "127.0.0.1:$PORT" \
+      --command-config "$DATA/admin.properties" --alter --entity-type users \
+      --entity-name "$SASL_USER" --add-config "${cred/name=$SASL_USER,/}" </dev/null >>"$DATA/logs/scram-users.log" 2>&1 \
+      || { cat "$DATA/logs/scram-users.log" >&2
+           die "could not add the SCRAM credentials (the broker still runs; stop it with '$0 stop --data $DATA')"; }
+  done < <(scram_credentials)
+  touch "$DATA/sasl/scram-users"
 }
 
 # ---------------------------------------------------------------- start
@@ -259,8 +373,14 @@ write_config() {
   local logdirs=$DATA/kraft-logs
   sed -e "s|@PORT@|$PORT|g" -e "s|@CONTROLLER_PORT@|$CONTROLLER_PORT|g" \
       -e "s|@LOG_DIRS@|$logdirs|g" "$SCRIPT_DIR/server.properties" >"$DATA/server.properties.tmp"
+  if [[ $TLS == 1 || $SASL == 1 ]]; then
+    listener_properties >>"$DATA/server.properties.tmp"
+  fi
   if [[ $TLS == 1 ]]; then
     tls_properties >>"$DATA/server.properties.tmp"
+  fi
+  if [[ $SASL == 1 ]]; then
+    sasl_properties >>"$DATA/server.properties.tmp"
   fi
   chmod 600 "$DATA/server.properties.tmp"
   mv "$DATA/server.properties.tmp" "$DATA/server.properties"
@@ -294,6 +414,7 @@ wait_ready() {
 
 cmd_start() {
   local req_port='' req_cport='' req_tls=0 req_tls_port='' clean=0
+  local req_sasl=0 req_sasl_port='' req_sasl_ssl_port=''
   while (($#)); do
     case $1 in
       --port) req_port=${2:?--port needs a value}; shift 2 ;;
@@ -301,10 +422,14 @@ cmd_start() {
       --data) DATA=${2:?--data needs a value}; shift 2 ;;
       --tls) req_tls=1; shift ;;
       --tls-port) req_tls=1; req_tls_port=${2:?--tls-port needs a value}; shift 2 ;;
+      --sasl) req_sasl=1; shift ;;
+      --sasl-port) req_sasl=1; req_sasl_port=${2:?--sasl-port needs a value}; shift 2 ;;
+      --sasl-ssl-port) req_sasl=1; req_sasl_ssl_port=${2:?--sasl-ssl-port needs a value}; shift 2 ;;
       --clean) clean=1; shift ;;
       *) die "start: unknown argument '$1'" ;;
     esac
   done
+  [[ -z $req_sasl_ssl_port ]] || ((req_tls)) || die "--sasl-ssl-port needs --tls (the SASL_SSL listener uses the TLS certificate)"
   check_java
   cmd_install
   DATA=$(abs_path "$DATA")
@@ -312,7 +437,12 @@ cmd_start() {
   local pid
   if pid=$(broker_pid); then
     load_state
-    if [[ -n $req_port && $req_port != "$PORT" ]] || ((req_tls && TLS != 1)) || ((clean)); then
+    local differs=$clean
+    [[ -n $req_port && $req_port != "$PORT" ]] && differs=1
+    ((req_tls && TLS != 1)) && differs=1
+    ((req_sasl && SASL != 1)) && differs=1
+    ((req_tls && req_sasl)) && [[ -z $SASL_SSL_PORT ]] && differs=1
+    if ((differs)); then
       die "a broker is already running with data dir $DATA (pid $pid, port $PORT): stop it first"
     fi
     log "already running (pid $pid)"
@@ -322,7 +452,7 @@ cmd_start() {
 
   if ((clean)); then
     log "wiping data dir $DATA"
-    rm -rf "${DATA:?}/kraft-logs" "$DATA/logs" "$DATA/tls" "$DATA/broker.env" \
+    rm -rf "${DATA:?}/kraft-logs" "$DATA/logs" "$DATA/tls" "$DATA/sasl" "$DATA/broker.env" \
       "$DATA/server.properties" "$DATA/admin.properties" "$DATA/broker.pid"
   fi
   mkdir -p "$DATA/logs"
@@ -348,28 +478,47 @@ cmd_start() {
     TLS=0
     TLS_PORT=''
   fi
-  local p
-  for p in "$PORT" "$CONTROLLER_PORT" ${TLS_PORT:+"$TLS_PORT"}; do
+  if ((req_sasl)); then
+    SASL=1
+    SASL_PORT=${req_sasl_port:-$((PORT + 3))}
+    SASL_SSL_PORT=''
+    ((TLS)) && SASL_SSL_PORT=${req_sasl_ssl_port:-$((PORT + 4))}
+  else
+    SASL=0
+    SASL_PORT=''
+    SASL_SSL_PORT=''
+  fi
+  local p ports=("$PORT" "$CONTROLLER_PORT" ${TLS_PORT:+"$TLS_PORT"} ${SASL_PORT:+"$SASL_PORT"} ${SASL_SSL_PORT:+"$SASL_SSL_PORT"})
+  for p in "${ports[@]}"; do
     valid_port "$p"
     port_open "$p" && die "port $p on 127.0.0.1 is already in use (another broker? pick --port)"
   done
-  [[ $PORT != "$CONTROLLER_PORT" && $PORT != "$TLS_PORT" && $CONTROLLER_PORT != "$TLS_PORT" ]] \
-    || die "client, controller and TLS ports must differ"
+  (($(printf '%s\n' "${ports[@]}" | sort -u | wc -l) == ${#ports[@]})) \
+    || die "client, controller, TLS and SASL ports must differ (${ports[*]})"
 
   ((TLS)) && gen_tls
+  ((SASL)) && gen_sasl
   write_config
   save_state
 
   if ((!formatted)); then
-    local cid
+    local cid scram=()
     cid=$(gen_cluster_id)
-    log "formatting KRaft storage in $DATA/kraft-logs (cluster id $cid)"
+    rm -f "$DATA/sasl/scram-users"
+    if ((SASL)); then
+      local cred
+      while read -r cred; do scram+=(--add-scram "$cred"); done < <(scram_credentials)
+    fi
+    log "formatting KRaft storage in $DATA/kraft-logs (cluster id $cid${SASL_PORT:+, SCRAM user $SASL_USER})"
     run_tool kafka.tools.StorageTool format --standalone -t "$cid" \
-      -c "$DATA/server.properties" >"$DATA/logs/format.log" 2>&1 \
+      -c "$DATA/server.properties" "${scram[@]}" >"$DATA/logs/format.log" 2>&1 \
       || { cat "$DATA/logs/format.log" >&2; die "storage format failed"; }
+    if ((SASL)); then
+      touch "$DATA/sasl/scram-users"
+    fi
   fi
 
-  log "starting Kafka $KAFKA_VERSION on 127.0.0.1:$PORT (controller $CONTROLLER_PORT${TLS_PORT:+, TLS $TLS_PORT}), data $DATA"
+  log "starting Kafka $KAFKA_VERSION on 127.0.0.1:$PORT (controller $CONTROLLER_PORT${TLS_PORT:+, TLS $TLS_PORT}${SASL_PORT:+, SASL $SASL_PORT}${SASL_SSL_PORT:+, SASL_SSL $SASL_SSL_PORT}), data $DATA"
   rm -f "$DATA/broker.pid"
   # setsid: the broker must outlive this script and not get the caller's signals.
   # The inner shell records its own pid and then becomes the JVM (exec).
@@ -392,6 +541,9 @@ cmd_start() {
   done
   [[ -n $pid ]] || die "could not launch java (see $DATA/logs/kafka.out)"
   wait_ready "$pid"
+  if ((SASL)) && [[ ! -f $DATA/sasl/scram-users ]]; then
+    add_scram_users
+  fi
   log "broker ready (pid $pid); log: $DATA/logs/server.log"
   print_endpoints
 }
@@ -444,6 +596,8 @@ cmd_restart() {
   [[ -n $PORT ]] || die "no broker was ever started with data dir $DATA: use start"
   local args=(--data "$DATA" --port "$PORT" --controller-port "$CONTROLLER_PORT")
   [[ $TLS == 1 ]] && args+=(--tls-port "$TLS_PORT")
+  [[ $SASL == 1 ]] && args+=(--sasl-port "$SASL_PORT")
+  [[ -n $SASL_SSL_PORT ]] && args+=(--sasl-ssl-port "$SASL_SSL_PORT")
   cmd_stop --data "$DATA"
   cmd_start "${args[@]}"
 }
