@@ -72,7 +72,7 @@ func (c *consumeFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.sessionTimeout, "session-timeout", 30*time.Second, "consumer-group session timeout `DURATION`")
 	fs.DurationVar(&c.heartbeat, "heartbeat-interval", 3*time.Second, "consumer-group heartbeat `DURATION`")
 	fs.DurationVar(&c.rebalanceTimeout, "rebalance-timeout", 30*time.Second, "how long a rebalance waits for members to rejoin, `DURATION`")
-	fs.DurationVar(&c.fetchWait, "fetch-max-wait", 250*time.Millisecond, "fetch long-poll `DURATION` (also bounds how long a stop waits for a quiet partition)")
+	fs.DurationVar(&c.fetchWait, "fetch-max-wait", 250*time.Millisecond, "fetch long-poll `DURATION` of a quiet partition")
 	fs.IntVar(&c.batchRecords, "batch-records", 16384, "at most `N` Kafka messages in one partition's batch")
 	c.batchBytes = 4 << 20
 	fs.Var(&c.batchBytes, "batch-bytes", "at most `SIZE` of message values in one partition's batch; a partition has at most one batch beyond its committed offset, so a crash re-delivers at most one batch per partition")

@@ -30,9 +30,8 @@ type Config struct {
 	BatchBytes   int
 	Linger       time.Duration
 
-	// MaxWait is the fetch long-poll (default 250ms). Closing a partition
-	// reader waits for the poll in flight, so it also bounds how long a
-	// rebalance or a shutdown waits for a quiet partition.
+	// MaxWait is the fetch long-poll of a partition with nothing waiting
+	// to be handed out (default 250ms).
 	MaxWait time.Duration
 	// FetchBytes bounds one fetch response of one partition (default 4 MiB;
 	// a larger message is still fetched whole).

@@ -218,7 +218,13 @@ func (c *Consumer) loop() {
 			if ctx.Err() != nil || errors.Is(err, kafkago.ErrGroupClosed) {
 				return
 			}
-			c.cfg.Logger.Warn("cannot join the consumer group, retrying", "group", c.cfg.Group, "err", err)
+			if errors.Is(err, kafkago.SASLAuthenticationFailed) {
+				// Retried too: the credentials may be created on the
+				// brokers later; but it needs an operator.
+				c.cfg.Logger.Error("SASL authentication failed: check --sasl-mechanism, --sasl-username and the password; retrying", "group", c.cfg.Group, "err", err)
+			} else {
+				c.cfg.Logger.Warn("cannot join the consumer group, retrying", "group", c.cfg.Group, "err", err)
+			}
 			c.hookError("join", err)
 			if !sleep(ctx, c.cfg.backoff(fails)) {
 				return
