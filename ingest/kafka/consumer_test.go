@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -321,4 +322,111 @@ func TestKafkaPartitionsAdded(t *testing.T) {
 	cancel()
 	<-done
 	closeConsumer(t, c)
+}
+
+// TestKafkaLongMessages: messages longer than the room left in a batch's
+// buffer (the 64 KiB kept free, and more than the whole batch bound) are
+// fetched on their own and arrive whole, in order, between short ones; a
+// partition's batch never holds more than one message past its bounds.
+func TestKafkaLongMessages(t *testing.T) {
+	b := kafkatest.Start(t)
+	topic := b.Topic(t, 1)
+	group := kafkatest.Name(t, "g")
+	var msgs []kafkatest.Message
+	want := map[string]string{}
+	for i := range 40 {
+		v := fmt.Sprintf("short %d", i)
+		switch i % 10 {
+		case 3:
+			v = strings.Repeat("l", 100<<10) + fmt.Sprint(i) // longer than the slack
+		case 7:
+			v = strings.Repeat("L", 300<<10) + fmt.Sprint(i) // longer than a whole batch
+		}
+		msgs = append(msgs, kafkatest.Message{Partition: 0, Value: []byte(v)})
+		want[fmt.Sprintf("%s[0]@%d:0", topic, i)] = v
+	}
+	b.Produce(t, topic, 0, msgs...)
+	cfg := testConfig(b, topic, group)
+	cfg.BatchBytes = 128 << 10
+	c, err := kafka.NewConsumer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := newCollector()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := col.run(ctx, t, c)
+	kafkatest.Eventually(t, 30*time.Second, "not every message arrived", func() bool { return col.count() == len(msgs) })
+	cancel()
+	<-done
+	closeConsumer(t, c)
+	for k, v := range want {
+		if got := col.body[k]; got != v {
+			t.Errorf("%s: %d bytes (%.20q…), want %d bytes", k, len(got), got, len(v))
+		}
+		if col.lines[k] != 1 {
+			t.Errorf("%s seen %d times", k, col.lines[k])
+		}
+	}
+	if got := b.Committed(t, group, topic, 1); got[0] != int64(len(msgs)) {
+		t.Errorf("committed %v, want [%d]", got, len(msgs))
+	}
+}
+
+// TestKafkaOffsetOutOfRange: a committed offset past the partition's end
+// (the topic was recreated, say) moves to the partition's first offset
+// with a warning, and everything is delivered.
+func TestKafkaOffsetOutOfRange(t *testing.T) {
+	b := kafkatest.Start(t)
+	topic := b.Topic(t, 1)
+	group := kafkatest.Name(t, "g")
+	produceN(t, b, topic, 1, 20, 0, 0)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	resp, err := b.Client().OffsetCommit(ctx, &kafkago.OffsetCommitRequest{GroupID: group, GenerationID: -1,
+		Topics: map[string][]kafkago.OffsetCommit{topic: {{Partition: 0, Offset: 1000}}}})
+	if err == nil {
+		for _, p := range resp.Topics[topic] {
+			err = errors.Join(err, p.Error)
+		}
+	}
+	if err != nil {
+		t.Fatalf("committing offset 1000: %v", err)
+	}
+	cfg := testConfig(b, topic, group)
+	var logs lockedLog
+	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	c, err := kafka.NewConsumer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := newCollector()
+	rctx, rcancel := context.WithCancel(context.Background())
+	done := col.run(rctx, t, c)
+	kafkatest.Eventually(t, 30*time.Second, "not every message arrived", func() bool { return col.count() == 20 })
+	rcancel()
+	<-done
+	closeConsumer(t, c)
+	if !strings.Contains(logs.String(), `msg="offset outside the partition's log, moving" group=`+group+` generation=1 topic=`+topic+` partition=0 offset=1000 first=0 last=20 to=0`) {
+		t.Errorf("no warning naming the move; log:\n%s", logs.String())
+	}
+	if got := b.Committed(t, group, topic, 1); got[0] != 20 {
+		t.Errorf("committed %v, want [20]", got)
+	}
+}
+
+type lockedLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

@@ -36,6 +36,9 @@ type fetcher struct {
 	offset    int64         // next offset to read
 	handedOut int64         // the offset after the last batch handed out; 0: none
 	fails     int
+	// outOfRange: the broker said offset is outside the partition's log;
+	// the next connection moves it.
+	outOfRange bool
 }
 
 // readTimeout bounds each read of a fetch response once it has started to
@@ -92,11 +95,13 @@ func (f *fetcher) run(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
-			if f.recover(conn, err) {
-				f.fails = 0
+			closeConn()
+			if errors.Is(err, kafkago.OffsetOutOfRange) {
+				// The next connection looks up where the log is now.
+				f.outOfRange = true
+				f.c.hookError("fetch", err)
 				continue
 			}
-			closeConn()
 			f.retry(ctx, "fetch failed", err)
 			continue
 		}
@@ -183,30 +188,6 @@ func (f *fetcher) readLong(conn *kafkago.Conn) (kafkago.Message, error) {
 	return batch.ReadMessage()
 }
 
-// recover handles the fetch errors that need no new connection: an empty
-// response and an offset outside the partition's log. It reports whether
-// it did.
-func (f *fetcher) recover(conn *kafkago.Conn, err error) bool {
-	switch {
-	case errors.Is(err, kafkago.OffsetOutOfRange):
-		conn.SetDeadline(time.Now().Add(f.c.cfg.CommitTimeout))
-		first, last, oerr := conn.ReadOffsets()
-		conn.SetDeadline(time.Time{})
-		if oerr != nil {
-			return false
-		}
-		to := first
-		if f.offset > last && f.c.cfg.StartAtEnd {
-			to = last
-		}
-		f.log.Warn("offset outside the partition's log, moving", "offset", f.offset, "first", first, "last", last, "to", to)
-		f.c.hookError("fetch", err)
-		f.offset = to
-		return true
-	}
-	return false
-}
-
 // connect dials the partition's leader (trying each broker for its
 // metadata) and resolves a start offset given as kafka-go's FirstOffset or
 // LastOffset.
@@ -218,7 +199,7 @@ func (f *fetcher) connect(ctx context.Context) (*kafkago.Conn, error) {
 			errs = append(errs, err)
 			continue
 		}
-		if f.offset < 0 {
+		if f.offset < 0 || f.outOfRange {
 			conn.SetDeadline(time.Now().Add(f.c.cfg.CommitTimeout))
 			first, last, err := conn.ReadOffsets()
 			conn.SetDeadline(time.Time{})
@@ -227,9 +208,20 @@ func (f *fetcher) connect(ctx context.Context) (*kafkago.Conn, error) {
 				errs = append(errs, err)
 				continue
 			}
-			if f.offset == kafkago.LastOffset {
+			switch {
+			case f.outOfRange:
+				// Where the consumer's start offset would put a new
+				// member: the partition's first offset, or its end with
+				// StartAtEnd.
+				to := first
+				if f.c.cfg.StartAtEnd && f.offset > last {
+					to = last
+				}
+				f.log.Warn("offset outside the partition's log, moving", "offset", f.offset, "first", first, "last", last, "to", to)
+				f.offset, f.outOfRange = to, false
+			case f.offset == kafkago.LastOffset:
 				f.offset = last
-			} else {
+			default:
 				f.offset = first
 			}
 		}
