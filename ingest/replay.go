@@ -44,7 +44,16 @@ type Batch struct {
 	Seq   uint64
 	Lines []Line
 	Err   error
+	// Gate, when set, must return before the batch's alerts are written:
+	// nil to write them; ErrNotWritten to drop them unwritten (the source
+	// delivers the records again elsewhere), after which the batch is
+	// acknowledged with that error; any other error is a write error.
+	Gate func() error
 }
+
+// ErrNotWritten is what a Gate returns for a batch that must not be
+// written.
+var ErrNotWritten = errors.New("batch dropped unwritten: its records are delivered again")
 
 // InputError says which input could not be read to its end, and where.
 type InputError struct {

@@ -71,9 +71,11 @@ type result struct {
 	st      stats
 	err     error
 	ack     ingest.AckFunc
-	rules   ruleBatch   // rule alerts, when --rules is given
-	marks   []alertMark // one per alert, when deduplicating
-	raw     []rejected  // the rejected records, when a rejects topic takes them
+	gate    func() error // see ingest.Batch.Gate
+	last    bool         // the last piece of its batch
+	rules   ruleBatch    // rule alerts, when --rules is given
+	marks   []alertMark  // one per alert, when deduplicating
+	raw     []rejected   // the rejected records, when a rejects topic takes them
 }
 
 // rejected is one rejected record for a rejects topic; Raw aliases the
@@ -241,14 +243,16 @@ func (p *pipeline) run(ctx context.Context, src source) error {
 			// Kafka partition has one batch in flight at a time. The
 			// batch's ack and input error go with its last piece, which
 			// the writer writes last.
+			gate := b.Gate // with the first piece
 			for len(b.Lines) > chunkLines {
 				seq++
-				jobs <- jobItem{b: &ingest.Batch{Lines: b.Lines[:chunkLines:chunkLines]}, seq: seq}
+				jobs <- jobItem{b: &ingest.Batch{Lines: b.Lines[:chunkLines:chunkLines]}, seq: seq, gate: gate}
 				b = &ingest.Batch{Lines: b.Lines[chunkLines:], Err: b.Err}
+				gate = nil
 				inflight <- struct{}{} // the writer releases it; never blocks for long
 			}
 			seq++
-			jobs <- jobItem{b: b, ack: ack, seq: seq}
+			jobs <- jobItem{b: b, ack: ack, seq: seq, gate: gate, last: true}
 		}
 	}()
 	var wg sync.WaitGroup
@@ -259,7 +263,7 @@ func (p *pipeline) run(ctx context.Context, src source) error {
 			w := p.newWork()
 			for j := range jobs {
 				r := w.process(j.b)
-				r.ack, r.seq = j.ack, j.seq
+				r.ack, r.seq, r.gate, r.last = j.ack, j.seq, j.gate, j.last
 				results <- r
 			}
 		}()
@@ -269,6 +273,7 @@ func (p *pipeline) run(ctx context.Context, src source) error {
 	pending := map[uint64]*result{}
 	next := uint64(1)
 	var werr error
+	dropping := false // the source's gate dropped the batch these pieces belong to
 	for r := range results {
 		pending[r.seq] = r
 		for {
@@ -278,11 +283,28 @@ func (p *pipeline) run(ctx context.Context, src source) error {
 			}
 			delete(pending, next)
 			next++
-			if werr == nil {
-				werr = p.write(r)
+			if werr == nil && r.gate != nil {
+				if err := r.gate(); errors.Is(err, ingest.ErrNotWritten) {
+					dropping = true
+				} else if err != nil {
+					werr = err
+				}
 			}
-			if r.ack != nil {
-				r.ack(werr)
+			switch {
+			case dropping:
+				if r.ack != nil {
+					r.ack(ingest.ErrNotWritten)
+				}
+			case werr == nil:
+				werr = p.write(r)
+				fallthrough
+			default:
+				if r.ack != nil {
+					r.ack(werr)
+				}
+			}
+			if r.last {
+				dropping = false
 			}
 			<-inflight
 			if werr != nil {
@@ -297,9 +319,11 @@ func (p *pipeline) run(ctx context.Context, src source) error {
 }
 
 type jobItem struct {
-	b   *ingest.Batch
-	ack ingest.AckFunc // nil on all but a batch's last piece
-	seq uint64         // the order the writer writes in
+	b    *ingest.Batch
+	ack  ingest.AckFunc // nil on all but a batch's last piece
+	gate func() error   // the batch's Gate, on its first piece
+	last bool           // the batch's last piece
+	seq  uint64         // the order the writer writes in
 }
 
 // chunkLines is the most lines one worker takes at once.

@@ -50,6 +50,10 @@ type pending struct {
 	next      int64  // the offset after the batch's last message
 	messages  int    // Kafka messages in the batch
 	arena     []byte // the messages' values; the batch's lines alias it
+	// after is the offset after the partition's previous batch: gate
+	// waits for it to be committed.
+	after int64
+	abort <-chan struct{}
 }
 
 type topicPartition struct {
@@ -71,6 +75,10 @@ type generation struct {
 	committed   map[topicPartition]int64
 
 	kick chan struct{} // an ack arrived: commit
+	// committedCh is closed (and replaced) at every commit, waking the
+	// batches waiting in gate; giveUp makes gate drop them instead.
+	committedCh chan struct{}
+	giveUp      bool
 	// released tells each partition's fetcher that a commit moved its
 	// offset (it may hand out its next batch).
 	released map[topicPartition]chan struct{}
@@ -145,7 +153,33 @@ func (c *Consumer) ReadBatch(ctx context.Context) (*ingest.Batch, ingest.AckFunc
 			g.mu.Unlock()
 			c.seq++
 			p.b.Seq = c.seq
+			p.b.Gate = p.gate
 			return p.b, p.ack, nil
+		}
+	}
+}
+
+// gate holds the batch's write until the partition's previous batch is
+// committed, so that at most one batch per partition is written and not
+// committed. It returns ingest.ErrNotWritten when the generation ends
+// without that commit (the next owner delivers the batch again) or Close
+// gives up.
+func (p *pending) gate() error {
+	g, tp := p.g, topicPartition{p.topic, p.partition}
+	for {
+		g.mu.Lock()
+		ok, giveUp, ch := g.committed[tp] >= p.after, g.giveUp, g.committedCh
+		g.mu.Unlock()
+		switch {
+		case ok:
+			return nil
+		case giveUp:
+			return ingest.ErrNotWritten
+		}
+		select {
+		case <-ch:
+		case <-p.abort:
+			return ingest.ErrNotWritten
 		}
 	}
 }
@@ -243,12 +277,13 @@ func (c *Consumer) loop() {
 // rejoin before it returns.
 func (c *Consumer) runGeneration(ctx context.Context, gen *kafkago.Generation) {
 	g := &generation{
-		gen:       gen,
-		drained:   make(chan struct{}),
-		acked:     map[topicPartition]int64{},
-		committed: map[topicPartition]int64{},
-		kick:      make(chan struct{}, 1),
-		released:  map[topicPartition]chan struct{}{},
+		gen:         gen,
+		drained:     make(chan struct{}),
+		acked:       map[topicPartition]int64{},
+		committed:   map[topicPartition]int64{},
+		kick:        make(chan struct{}, 1),
+		released:    map[topicPartition]chan struct{}{},
+		committedCh: make(chan struct{}),
 	}
 	c.ready.Store(true)
 	log := c.cfg.Logger.With("group", c.cfg.Group, "generation", gen.ID)
@@ -327,10 +362,33 @@ run:
 			dropped = true
 		}
 	}
-	select {
-	case <-g.drained:
-	case <-c.abort:
-		log.Warn("stopped waiting for batches in flight; their records will be delivered again")
+	// The batches handed out still need their predecessors' commits to be
+	// written: keep committing until they are all acknowledged. If a
+	// commit fails now, the rest are dropped unwritten (gate) and
+	// delivered again by the partitions' next owner.
+	drainCommit := func() {
+		if err := c.commit(g); err != nil {
+			log.Warn("commit failed as the generation ends; batches not yet written are dropped, their records delivered again", "err", err)
+			g.mu.Lock()
+			if !g.giveUp {
+				g.giveUp = true
+				close(g.committedCh)
+				g.committedCh = make(chan struct{})
+			}
+			g.mu.Unlock()
+		}
+	}
+	drainCommit()
+	for waiting := true; waiting; {
+		select {
+		case <-g.drained:
+			waiting = false
+		case <-g.kick:
+			drainCommit()
+		case <-c.abort:
+			log.Warn("stopped waiting for batches in flight; their records will be delivered again")
+			waiting = false
+		}
 	}
 	var err error
 	for attempt := range 3 {
@@ -436,6 +494,8 @@ func (c *Consumer) commit(g *generation) error {
 			g.committed[topicPartition{topic, p}] = off
 		}
 	}
+	close(g.committedCh)
+	g.committedCh = make(chan struct{})
 	g.mu.Unlock()
 	for topic, parts := range offsets {
 		for p := range parts {

@@ -66,6 +66,10 @@ func (c *collector) run(ctx context.Context, t *testing.T, src *kafka.Consumer) 
 			if b.Seq != seq {
 				t.Errorf("batch seq %d, want %d", b.Seq, seq)
 			}
+			if err := b.Gate(); err != nil {
+				ack(err)
+				continue
+			}
 			c.mu.Lock()
 			for _, ln := range b.Lines {
 				k := key(&ln.Origin)

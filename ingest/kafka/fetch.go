@@ -20,12 +20,13 @@ import (
 // fetcher reads one assigned partition for one generation on a connection
 // to the partition's leader, straight into the batch it is filling.
 //
-// It keeps at most one batch of its partition beyond the committed offset:
-// the next batch is handed out only once the previous one is committed.
-// While one is in flight the fetcher goes on filling the next (up to the
-// batch bounds, then it waits), so the broker round trips overlap the
-// pipeline's work and the commit. A crash therefore re-delivers at most one
-// batch per partition.
+// A partition has at most one batch written and not committed: a batch's
+// gate holds its write until the previous batch of its partition is
+// committed, so a crash re-delivers at most one batch per partition. The
+// fetcher hands out a batch while its predecessor waits for that commit
+// (the pipeline parses and matches it meanwhile), but not a third: it goes
+// on filling the next batch (up to the batch bounds, then it waits), so the
+// broker round trips overlap the pipeline's work and the commit.
 type fetcher struct {
 	c         *Consumer
 	g         *generation
@@ -35,6 +36,7 @@ type fetcher struct {
 	released  chan struct{} // a commit moved the partition's offset
 	offset    int64         // next offset to read
 	handedOut int64         // the offset after the last batch handed out; 0: none
+	before    int64         // the offset after the batch handed out before that one
 	fails     int
 	// outOfRange: the broker said offset is outside the partition's log;
 	// the next connection moves it.
@@ -84,7 +86,7 @@ func (f *fetcher) run(ctx context.Context) {
 		}
 		added, hwm, err := f.fetchInto(conn, &cur, wait, func() bool {
 			// cur is full in the middle of a response: hand it out (this
-			// waits for the previous batch's commit) and go on reading.
+			// may wait for a commit, see free) and go on reading.
 			if !f.handOut(ctx, cur) {
 				return false
 			}
@@ -109,8 +111,9 @@ func (f *fetcher) run(ctx context.Context) {
 		if hwm >= 0 && f.c.cfg.Hooks.Lag != nil {
 			f.c.cfg.Hooks.Lag(f.tp.topic, f.tp.partition, max(0, hwm-f.offset))
 		}
-		// Hand the batch out when the previous one is committed, when it is
-		// full, or when the partition has nothing more right now.
+		// Hand the batch out when it may go at once (free), when it is
+		// full, or when the partition has nothing more right now (the
+		// last two wait until it may go).
 		if len(cur.b.Lines) > 0 && (added == 0 || f.full(cur) || f.free()) {
 			if !f.handOut(ctx, cur) {
 				return
@@ -252,16 +255,16 @@ func (f *fetcher) full(p *pending) bool {
 	return p.messages >= f.c.cfg.BatchRecords || len(p.arena) >= f.c.cfg.BatchBytes
 }
 
-// free reports whether the partition has no batch beyond its committed
-// offset.
+// free reports whether another batch may be handed out: the one before
+// the last handed out is committed.
 func (f *fetcher) free() bool {
 	f.g.mu.Lock()
 	defer f.g.mu.Unlock()
-	return f.handedOut <= f.g.committed[f.tp]
+	return f.before <= f.g.committed[f.tp]
 }
 
-// handOut waits until the previous batch is committed, then queues p for
-// ReadBatch. It returns false when ctx ends first.
+// handOut waits until the batch before the last handed out is committed,
+// then queues p for ReadBatch. It returns false when ctx ends first.
 func (f *fetcher) handOut(ctx context.Context, p *pending) bool {
 	for !f.free() {
 		select {
@@ -270,7 +273,8 @@ func (f *fetcher) handOut(ctx context.Context, p *pending) bool {
 			return false
 		}
 	}
-	f.handedOut = p.next
+	p.after, p.abort = f.handedOut, f.c.abort
+	f.before, f.handedOut = f.handedOut, p.next
 	select {
 	case f.c.batches <- p:
 		return true
