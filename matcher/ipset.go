@@ -230,6 +230,21 @@ type addrTable struct {
 	slots []uint64
 	shift uint
 	multi []span
+	// filter is a blocked Bloom filter over the keys, 8 bits a key (two
+	// bits in one word each): most lookups of an address that is not in
+	// the table end in this small array, which stays in cache, instead
+	// of a cache miss on slots (1M keys: 1 MiB of filter, 16 MiB of
+	// slots). About 5% of absent keys get past it.
+	filter []uint64
+	fshift uint
+}
+
+const filterMul = 0xC2B2AE3D27D4EB4F
+
+// filterBits returns the filter word of k and the two bits it sets.
+func (t *addrTable) filterBits(k uint32) (int, uint64) {
+	h := uint64(k) * filterMul
+	return int(h >> t.fshift), 1<<((h>>20)&63) | 1<<((h>>26)&63)
 }
 
 const (
@@ -247,6 +262,13 @@ func (t *addrTable) init(n int) {
 	for i := range t.slots {
 		t.slots[i] = emptySlot
 	}
+	// size/16 words of 64 bits: 8 to 16 bits a key.
+	words, fshift := 1, uint(64)
+	for words < size/16 {
+		words <<= 1
+		fshift--
+	}
+	t.filter, t.fshift = make([]uint64, words), fshift
 	t.shift = shift
 }
 
@@ -262,6 +284,8 @@ func (t *addrTable) insert(k, id uint32) (uint32, bool) {
 		s := t.slots[i]
 		if s == emptySlot {
 			t.slots[i] = uint64(k)<<32 | uint64(id)
+			w, bits := t.filterBits(k)
+			t.filter[w] |= bits
 			return 0, true
 		}
 		if uint32(s>>32) == k {
@@ -285,6 +309,9 @@ func (t *addrTable) setMulti(k uint32, sp span) {
 // lookup finds k: its only id (single), or the span of its ids.
 func (t *addrTable) lookup(k uint32) (id uint32, sp span, single, ok bool) {
 	if len(t.slots) == 0 {
+		return 0, span{}, false, false
+	}
+	if w, bits := t.filterBits(k); t.filter[w]&bits != bits {
 		return 0, span{}, false, false
 	}
 	mask := len(t.slots) - 1
