@@ -35,7 +35,7 @@ func TestMetricsListenerLoopbackByDefault(t *testing.T) {
 
 // TestMetricsEndpointsReadOnly: no request, whatever its method, path or
 // body, changes what the listener reports; only /metrics, /healthz and
-// /readyz exist.
+// /readyz exist, for GET and HEAD (other methods: 405).
 func TestMetricsEndpointsReadOnly(t *testing.T) {
 	m := newMetrics()
 	m.alerts.Add(3)
@@ -79,8 +79,14 @@ func TestMetricsEndpointsReadOnly(t *testing.T) {
 			}
 			resp.Body.Close()
 			known := path == "/metrics" || path == "/healthz" || path == "/readyz"
-			if !known && resp.StatusCode != http.StatusNotFound {
+			read := method == "GET" || method == "HEAD"
+			switch {
+			case !known && resp.StatusCode != http.StatusNotFound:
 				t.Errorf("%s %s: status %d, want 404", method, path, resp.StatusCode)
+			case known && read && resp.StatusCode != http.StatusOK:
+				t.Errorf("%s %s: status %d, want 200", method, path, resp.StatusCode)
+			case known && !read && resp.StatusCode != http.StatusMethodNotAllowed:
+				t.Errorf("%s %s: status %d, want 405", method, path, resp.StatusCode)
 			}
 		}
 	}
