@@ -1,7 +1,9 @@
 package jsonlog
 
 import (
+	"encoding/binary"
 	"errors"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -840,5 +842,36 @@ func TestTooManyMembers(t *testing.T) {
 				t.Fatalf("after the records: %v %v", ok, err)
 			}
 		})
+	}
+}
+
+// TestHasStop checks the eight-byte test against the strStop table: every
+// byte value at every position among ordinary bytes, and random words.
+func TestHasStop(t *testing.T) {
+	want := func(b []byte) bool {
+		for _, c := range b {
+			if strStop[c] {
+				return true
+			}
+		}
+		return false
+	}
+	for c := range 256 {
+		for pos := range 8 {
+			b := []byte("abcdefgh")
+			b[pos] = byte(c)
+			if got := hasStop(binary.LittleEndian.Uint64(b)); got != want(b) {
+				t.Errorf("byte %#x at %d: hasStop %v, want %v", c, pos, got, want(b))
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 1_000_000 {
+		x := rng.Uint64()
+		var b [8]byte
+		binary.LittleEndian.PutUint64(b[:], x)
+		if got := hasStop(x); got != want(b[:]) {
+			t.Fatalf("%q: hasStop %v, want %v", b, got, want(b[:]))
+		}
 	}
 }

@@ -2,6 +2,7 @@ package jsonlog
 
 import (
 	"bytes"
+	"encoding/binary"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -123,6 +124,11 @@ func hex4(b []byte) rune {
 func (p *Parser) scanString(b []byte, i int) (next int, escaped bool) {
 	j := i + 1
 	for {
+		// Eight bytes at a time while none of them is a stop byte, then
+		// the table finds the one that is.
+		for j+8 <= len(b) && !hasStop(binary.LittleEndian.Uint64(b[j:])) {
+			j += 8
+		}
 		for j < len(b) && !strStop[b[j]] {
 			j++
 		}
@@ -152,6 +158,20 @@ func (p *Parser) scanString(b []byte, i int) (next int, escaped bool) {
 			return p.failAt(j, msgControl), false
 		}
 	}
+}
+
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// hasStop reports whether one of the eight bytes in x is a strStop byte: a
+// quote, a backslash or below 0x20. (v-lsb)&^v&msb is nonzero exactly when
+// a byte of v is zero, (x-0x20·lsb)&^x&msb when a byte of x is below 0x20.
+func hasStop(x uint64) bool {
+	q := x ^ ('"' * lsb)
+	s := x ^ ('\\' * lsb)
+	return ((q-lsb)&^q|(s-lsb)&^s|(x-0x20*lsb)&^x)&msb != 0
 }
 
 // appendUnescaped appends the string body s, which scanString has validated,
