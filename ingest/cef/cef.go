@@ -231,21 +231,24 @@ func Pairs(ext []byte) iter.Seq2[[]byte, []byte] {
 // non-empty run of key bytes that starts s or follows a space and is
 // followed by '='.
 func findKey(s []byte, i int) (k, eq int) {
-	run := -1 // start of the current candidate run, -1 if none
-	for j := i; j < len(s); j++ {
-		c := s[j]
-		switch {
-		case keyByte[c]:
-			if run < 0 && (j == 0 || s[j-1] == ' ') {
-				run = j
-			}
-		case c == '=' && run >= 0:
-			return run, j
-		default:
-			run = -1
+	// Jump to each '=' and look back for its key: a key run ends at a
+	// byte that is not a key byte, and '=' is not one, so every byte is
+	// looked back over at most once.
+	for from := i; ; {
+		e := bytes.IndexByte(s[from:], '=')
+		if e < 0 {
+			return -1, -1
 		}
+		e += from
+		k := e
+		for k > i && keyByte[s[k-1]] {
+			k--
+		}
+		if k < e && (k == 0 || s[k-1] == ' ') {
+			return k, e
+		}
+		from = e + 1
 	}
-	return -1, -1
 }
 
 // keyByte reports the bytes allowed in an extension key.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -621,4 +622,59 @@ func TestTooManyExtensions(t *testing.T) {
 			t.Errorf("%d pairs: left table %v, %d extra (capacity %d)", n, e.Table, len(e.Extra), cap(e.Extra))
 		}
 	}
+}
+
+// findKeySlow is findKey's reference: one pass, byte by byte.
+func findKeySlow(s []byte, i int) (k, eq int) {
+	run := -1 // start of the current candidate run, -1 if none
+	for j := i; j < len(s); j++ {
+		c := s[j]
+		switch {
+		case keyByte[c]:
+			if run < 0 && (j == 0 || s[j-1] == ' ') {
+				run = j
+			}
+		case c == '=' && run >= 0:
+			return run, j
+		default:
+			run = -1
+		}
+	}
+	return -1, -1
+}
+
+// TestFindKeyReference compares findKey with findKeySlow on random strings
+// over the bytes that matter (key bytes, '=', space, backslash, others)
+// from every start.
+func TestFindKeyReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	const alphabet = "ab1_.=  \\\\/?:"
+	for range 200_000 {
+		s := make([]byte, rng.IntN(24))
+		for j := range s {
+			s[j] = alphabet[rng.IntN(len(alphabet))]
+		}
+		for i := 0; i <= len(s); i++ {
+			k, eq := findKey(s, i)
+			wk, weq := findKeySlow(s, i)
+			if k != wk || eq != weq {
+				t.Fatalf("findKey(%q, %d) = %d, %d; want %d, %d", s, i, k, eq, wk, weq)
+			}
+		}
+	}
+}
+
+func FuzzFindKey(f *testing.F) {
+	f.Add([]byte("src=1.2.3.4 request=http://a/b?c=d act=allow"), 0)
+	f.Add([]byte(`msg=a\\=b k=v`), 3)
+	f.Fuzz(func(t *testing.T, s []byte, i int) {
+		if i < 0 || i > len(s) {
+			return
+		}
+		k, eq := findKey(s, i)
+		wk, weq := findKeySlow(s, i)
+		if k != wk || eq != weq {
+			t.Fatalf("findKey(%q, %d) = %d, %d; want %d, %d", s, i, k, eq, wk, weq)
+		}
+	})
 }
