@@ -208,13 +208,28 @@ func appendAllColumns(dst []byte, e *matcher.Event) []byte {
 		dst = append(dst, ':')
 		dst = matcher.AppendValue(dst, e, f)
 	}
+	// The last value of a repeated name wins, as for known columns. Few
+	// extra columns: compare with the later ones; many (up to
+	// matcher.MaxExtra): index the last position of each name instead of
+	// a quadratic scan.
+	var last map[string]int
+	if len(e.Extra) > 32 {
+		last = make(map[string]int, len(e.Extra))
+		for i, kv := range e.Extra {
+			last[string(kv.Name)] = i
+		}
+	}
 	for i, kv := range e.Extra {
 		dup := false
-		for _, later := range e.Extra[i+1:] {
-			dup = dup || string(later.Name) == string(kv.Name)
+		if last != nil {
+			dup = last[string(kv.Name)] != i
+		} else {
+			for _, later := range e.Extra[i+1:] {
+				dup = dup || string(later.Name) == string(kv.Name)
+			}
 		}
 		if dup {
-			continue // the last value wins, as for known columns
+			continue
 		}
 		dst = append(dst, ',')
 		dst = matcher.AppendJSONString(dst, kv.Name)

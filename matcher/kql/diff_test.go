@@ -307,3 +307,36 @@ func FuzzEval(f *testing.F) {
 		runDiff(t, c, 1+c.intn(8), 1+c.intn(8))
 	})
 }
+
+// TestAppendAllColumnsRepeatedNames: the indexed path for many extra
+// columns keeps the same columns as the pairwise one (the last value of a
+// repeated name wins), for few and many columns.
+func TestAppendAllColumnsRepeatedNames(t *testing.T) {
+	ref := func(e *matcher.Event) []byte {
+		var dst []byte
+		for i, kv := range e.Extra {
+			dup := false
+			for _, later := range e.Extra[i+1:] {
+				dup = dup || string(later.Name) == string(kv.Name)
+			}
+			if !dup {
+				dst = append(dst, ',')
+				dst = matcher.AppendJSONString(dst, kv.Name)
+				dst = append(dst, ':')
+				dst = matcher.AppendJSONString(dst, kv.Value)
+			}
+		}
+		return dst
+	}
+	rnd := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{0, 1, 5, 32, 33, 200, 2000} {
+		var e matcher.Event
+		for i := range n {
+			name := fmt.Sprintf("X%d", rnd.IntN(max(n/2, 1)))
+			e.Extra = append(e.Extra, matcher.KV{Name: []byte(name), Value: fmt.Appendf(nil, "v%d", i)})
+		}
+		if got, want := appendAllColumns(nil, &e), ref(&e); string(got) != string(want) {
+			t.Errorf("%d extras:\n got %s\nwant %s", n, got, want)
+		}
+	}
+}
