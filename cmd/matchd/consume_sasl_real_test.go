@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -69,7 +68,7 @@ func saslConsumeAll(t *testing.T, b *kafkatest.Broker, l saslListener, mech, use
 	out := filepath.Join(t.TempDir(), "alerts.jsonl")
 	t.Setenv("MATCHD_SASL_PASSWORD", password) // as deployed: not on the command line
 	start := time.Now()
-	r := startSASLConsume(t, l.addr, append([]string{"--topic", topic, "--group", group, "--iocs", seed, "--out", out,
+	r := startConsumeAt(t, strings.Split(l.addr, ","), append([]string{"--topic", topic, "--group", group, "--iocs", seed, "--out", out,
 		"--sasl-mechanism", mech, "--sasl-username", user}, l.tls...)...)
 	committedAll(t, b, group, topic, partitions, perPartition, 60*time.Second)
 	took := time.Since(start)
@@ -98,7 +97,7 @@ func saslWrongPassword(t *testing.T, b *kafkatest.Broker, l saslListener, mech, 
 	out := filepath.Join(t.TempDir(), "alerts.jsonl")
 	t.Setenv("MATCHD_SASL_PASSWORD", wrong)
 	start := time.Now()
-	r := startSASLConsume(t, l.addr, append([]string{"--topic", topic, "--group", group, "--iocs", seed, "--out", out,
+	r := startConsumeAt(t, strings.Split(l.addr, ","), append([]string{"--topic", topic, "--group", group, "--iocs", seed, "--out", out,
 		"--sasl-mechanism", mech, "--sasl-username", user}, l.tls...)...)
 	const atLeast, atMost = 3 * time.Second, 15 * time.Second
 	exited, exit := false, 0
@@ -162,26 +161,4 @@ wait:
 	}
 	t.Logf("%s %s with a wrong password on %s: failure logged after %v, %s after %v (exit %d), %d log lines name it, 0 alerts, nothing committed; first: %s",
 		l.name, mech, l.addr, named.Round(time.Millisecond), how, ran.Round(time.Millisecond), exit, failures, line)
-}
-
-// startSASLConsume runs matchd consume against addr (a comma-separated
-// list) with the test defaults of consumeArgs; the test's cleanup stops it
-// and, if the test failed, logs its stderr.
-func startSASLConsume(t *testing.T, addr string, args ...string) *consumeRun {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	r := &consumeRun{cancel: cancel, code: make(chan int, 1), stderr: &lockedBuffer{}, stdout: &lockedBuffer{}}
-	all := consumeArgs(strings.Split(addr, ","), args...)
-	go func() { r.code <- run(ctx, all, strings.NewReader(""), r.stdout, r.stderr) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-r.code:
-		case <-time.After(60 * time.Second):
-		}
-		if t.Failed() {
-			t.Logf("stderr of consume %v:\n%s", args, r.stderr.String())
-		}
-	})
-	return r
 }

@@ -60,10 +60,13 @@ type consumeRun struct {
 // group timers, no metrics listener unless args set one).
 func startConsume(t *testing.T, b *kafkatest.Broker, args ...string) *consumeRun {
 	t.Helper()
-	all := []string{"consume", "--brokers", strings.Join(b.Addrs, ","),
-		"--heartbeat-interval", "200ms", "--session-timeout", "10s", "--rebalance-timeout", "10s",
-		"--fetch-max-wait", "100ms", "--metrics-addr", "", "--reload-interval", "0", "--workers", "2"}
-	all = append(all, args...)
+	return startConsumeAt(t, b.Addrs, args...)
+}
+
+// startConsumeAt is startConsume against the brokers at addrs.
+func startConsumeAt(t *testing.T, addrs []string, args ...string) *consumeRun {
+	t.Helper()
+	all := consumeArgs(addrs, args...)
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &consumeRun{cancel: cancel, code: make(chan int, 1), stderr: &lockedBuffer{}, stdout: &lockedBuffer{}}
 	go func() { r.code <- run(ctx, all, strings.NewReader(""), r.stdout, r.stderr) }()

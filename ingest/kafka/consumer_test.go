@@ -107,6 +107,24 @@ func produceN(t *testing.T, b *kafkatest.Broker, topic string, partitions, perPa
 	b.Produce(t, topic, codec, msgs...)
 }
 
+// consumeAll runs a consumer with cfg until want lines arrived, closes it
+// and returns what it collected.
+func consumeAll(t *testing.T, cfg kafka.Config, want int) *collector {
+	t.Helper()
+	c, err := kafka.NewConsumer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := newCollector()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := col.run(ctx, t, c)
+	kafkatest.Eventually(t, 30*time.Second, "not every message arrived", func() bool { return col.count() == want })
+	cancel()
+	<-done
+	closeConsumer(t, c)
+	return col
+}
+
 func closeConsumer(t *testing.T, c *kafka.Consumer) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -124,17 +142,7 @@ func TestKafkaConsumeCommit(t *testing.T) {
 	produceN(t, b, topic, 3, 100, 0, 0)
 	b.Produce(t, topic, 0, kafkatest.Message{Partition: 0, Value: []byte("a\nb\n\nc\n")})
 
-	c, err := kafka.NewConsumer(testConfig(b, topic, group))
-	if err != nil {
-		t.Fatal(err)
-	}
-	col := newCollector()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := col.run(ctx, t, c)
-	kafkatest.Eventually(t, 30*time.Second, "not every message arrived", func() bool { return col.count() == 300+4 })
-	cancel()
-	<-done
-	closeConsumer(t, c)
+	col := consumeAll(t, testConfig(b, topic, group), 300+4)
 
 	for k, n := range col.lines {
 		if n != 1 {
@@ -166,17 +174,7 @@ func TestKafkaCodecs(t *testing.T) {
 		t.Run(codec.String(), func(t *testing.T) {
 			topic := b.Topic(t, 1)
 			produceN(t, b, topic, 1, 200, 0, codec)
-			c, err := kafka.NewConsumer(testConfig(b, topic, kafkatest.Name(t, "g")))
-			if err != nil {
-				t.Fatal(err)
-			}
-			col := newCollector()
-			ctx, cancel := context.WithCancel(context.Background())
-			done := col.run(ctx, t, c)
-			kafkatest.Eventually(t, 30*time.Second, "not every message arrived", func() bool { return col.count() == 200 })
-			cancel()
-			<-done
-			closeConsumer(t, c)
+			col := consumeAll(t, testConfig(b, topic, kafkatest.Name(t, "g")), 200)
 			if got := col.body[topic+"[0]@123:0"]; got != "p0 m123" {
 				t.Errorf("offset 123 = %q", got)
 			}
@@ -352,17 +350,7 @@ func TestKafkaLongMessages(t *testing.T) {
 	b.Produce(t, topic, 0, msgs...)
 	cfg := testConfig(b, topic, group)
 	cfg.BatchBytes = 128 << 10
-	c, err := kafka.NewConsumer(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	col := newCollector()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := col.run(ctx, t, c)
-	kafkatest.Eventually(t, 30*time.Second, "not every message arrived", func() bool { return col.count() == len(msgs) })
-	cancel()
-	<-done
-	closeConsumer(t, c)
+	col := consumeAll(t, cfg, len(msgs))
 	for k, v := range want {
 		if got := col.body[k]; got != v {
 			t.Errorf("%s: %d bytes (%.20q…), want %d bytes", k, len(got), got, len(v))
@@ -399,17 +387,7 @@ func TestKafkaOffsetOutOfRange(t *testing.T) {
 	cfg := testConfig(b, topic, group)
 	var logs lockedLog
 	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
-	c, err := kafka.NewConsumer(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	col := newCollector()
-	rctx, rcancel := context.WithCancel(context.Background())
-	done := col.run(rctx, t, c)
-	kafkatest.Eventually(t, 30*time.Second, "not every message arrived", func() bool { return col.count() == 20 })
-	rcancel()
-	<-done
-	closeConsumer(t, c)
+	consumeAll(t, cfg, 20)
 	if !strings.Contains(logs.String(), `msg="offset outside the partition's log, moving" group=`+group+` generation=1 topic=`+topic+` partition=0 offset=1000 first=0 last=20 to=0`) {
 		t.Errorf("no warning naming the move; log:\n%s", logs.String())
 	}
