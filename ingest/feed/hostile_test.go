@@ -255,3 +255,18 @@ func TestFeedScale(t *testing.T) {
 		t.Errorf("the Set holds %.0f bytes per indicator", per(setHeap))
 	}
 }
+
+// TestMalwareFamilyInvalidUTF8: bytes that are not UTF-8 before the label
+// do not shift where the name is read (a fuzz crasher: the lower-cased
+// copy was longer than the line).
+func TestMalwareFamilyInvalidUTF8(t *testing.T) {
+	for line, want := range map[string]string{
+		"\xc4Malware Family: Mirai | Total IOCs: 3": "Mirai",
+		"\xc4\xc4\xc4MAlwAre FAmilY:":               "",
+		"x\xffMalware Family: **Gafgyt**; tags: a":  "Gafgyt",
+	} {
+		if got := malwareFamily(line); got != want {
+			t.Errorf("malwareFamily(%q) = %q, want %q", line, got, want)
+		}
+	}
+}
