@@ -3,6 +3,7 @@ package matcher
 import (
 	"bytes"
 	"fmt"
+	"iter"
 	"slices"
 	"strings"
 	"time"
@@ -81,13 +82,29 @@ type Set struct {
 // Compile builds a Set from deduplicated indicators (one per Value). The
 // indicators are copied; ids in Hits index Indicators().
 func Compile(inds []Indicator, cfg Config) (*Set, error) {
+	return CompileSeq(len(inds), func(yield func(*Indicator) bool) {
+		for i := range inds {
+			if !yield(&inds[i]) {
+				return
+			}
+		}
+	}, cfg)
+}
+
+// CompileSeq is Compile over the indicators seq yields, in order, so that
+// a caller holding them in several places (feed.MergeSeq) need not first
+// copy them into one slice. n is their number, a size hint. The indicators
+// are copied and need not stay valid after CompileSeq returns.
+func CompileSeq(n int, seq iter.Seq[*Indicator], cfg Config) (*Set, error) {
+	n = max(n, 0)
 	s := &Set{cfg: cfg, names: map[string]span{}}
-	sb := newStoreBuilder(len(inds), cfg.MaxAge)
-	var ipb IPSetBuilder
-	var patterns [][]byte
+	sb := newStoreBuilder(n, cfg.MaxAge)
+	// Sized for the worst case, every indicator an address: the builder
+	// is dropped after Build, and growing it by doubling would copy (and
+	// allocate) several times as much on large IP feeds.
+	ipb := IPSetBuilder{addrs: make([]addrID, 0, n)}
 	byName := map[string][]uint32{}
-	for i := range inds {
-		in := &inds[i]
+	for in := range seq {
 		if cfg.MinConfidence > 0 && in.Confidence != NoConfidence && in.Confidence < cfg.MinConfidence {
 			continue
 		}
@@ -107,7 +124,6 @@ func Compile(inds []Indicator, cfg Config) (*Set, error) {
 			if in.Value == "" {
 				return nil, fmt.Errorf("empty URL indicator")
 			}
-			patterns = append(patterns, []byte(in.Value))
 			s.acInd = append(s.acInd, id)
 			var edge uint8
 			if isAlnum(in.Value[0]) {
@@ -128,6 +144,12 @@ func Compile(inds []Indicator, cfg Config) (*Set, error) {
 	}
 	s.st = sb.s
 	s.ips = ipb.Build()
+	// The automaton's patterns are the URL values in the store's arena
+	// (CompileAC does not retain them), not one copy each.
+	patterns := make([][]byte, len(s.acInd))
+	for i, id := range s.acInd {
+		patterns[i] = s.st.value(id)
+	}
 	ac, err := CompileAC(patterns)
 	if err != nil {
 		return nil, err

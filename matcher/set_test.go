@@ -416,6 +416,43 @@ func TestMatchDifferential(t *testing.T) {
 	}
 }
 
+// TestCompileSeq checks that CompileSeq gives the set Compile gives, whatever
+// its size hint, and that the URL patterns it takes from the store match.
+func TestCompileSeq(t *testing.T) {
+	r := rand.New(rand.NewPCG(4, 4))
+	for round := range 10 {
+		inds, evs := randomCorpus(r, 5+r.IntN(60), 50)
+		want, err := Compile(inds, Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range []int{-1, 0, 1, len(inds), 3 * len(inds)} {
+			s, err := CompileSeq(n, slices.Values(ptrs(inds)), Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.ContentHash() != want.ContentHash() || s.Len() != want.Len() {
+				t.Fatalf("round %d, hint %d: CompileSeq and Compile differ", round, n)
+			}
+			sc := NewScanner(s)
+			for _, e := range evs {
+				got, wantHits := hitsByValue(s, sc.Match(e)), slowMatch(inds, Config{}, e)
+				if !slices.Equal(got, wantHits) && !(len(got) == 0 && len(wantHits) == 0) {
+					t.Fatalf("round %d, hint %d: event %+v\nMatch     %v\nreference %v", round, n, e, got, wantHits)
+				}
+			}
+		}
+	}
+}
+
+func ptrs(inds []Indicator) []*Indicator {
+	p := make([]*Indicator, len(inds))
+	for i := range inds {
+		p[i] = &inds[i]
+	}
+	return p
+}
+
 func FuzzMatch(f *testing.F) {
 	f.Add(uint64(1), "http://a/x/y", "10.1.2.3", "evil.test")
 	f.Add(uint64(7), "HTTP://A/X?", "10.0.0.0", "")

@@ -56,8 +56,8 @@ func runCheck(_ context.Context, args, env []string, stdout, stderr io.Writer) i
 		}
 		fmt.Fprintln(w)
 	}
-	merged := feed.Merge(feeds...)
-	set, err := matcher.Compile(merged, matcher.Config{MinConfidence: *minConf})
+	n, merged := feed.MergeSeq(feeds...)
+	set, err := matcher.CompileSeq(n, merged, matcher.Config{MinConfidence: *minConf})
 	if err != nil {
 		fmt.Fprintf(w, "cannot compile indicators: %v\n", err)
 		return exitUsage

@@ -7,15 +7,14 @@ import (
 	"time"
 
 	"github.com/matchd/matchd/ingest/feed"
-	"github.com/matchd/matchd/matcher"
 )
 
 // loadFeeds loads every feed, printing bad entries (at most maxSamples per
 // feed) to log. It fails when a feed is unreadable, of no known format, or
-// holds no indicator.
-func loadFeeds(paths []string, now time.Time, log io.Writer) ([]*feed.Feed, []matcher.Indicator, error) {
+// holds no indicator. feed.MergeSeq merges them.
+func loadFeeds(paths []string, now time.Time, log io.Writer) ([]*feed.Feed, error) {
 	if len(paths) == 0 {
-		return nil, nil, fmt.Errorf("no threat feed: give --iocs FILE")
+		return nil, fmt.Errorf("no threat feed: give --iocs FILE")
 	}
 	// Feeds load in parallel (a million-line list takes a second or so);
 	// the results are used in the order given.
@@ -29,7 +28,7 @@ func loadFeeds(paths []string, now time.Time, log io.Writer) ([]*feed.Feed, []ma
 	for i, p := range paths {
 		f, err := feeds[i], errs[i]
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		for i, e := range f.Bad {
 			if i == maxSamples {
@@ -39,5 +38,5 @@ func loadFeeds(paths []string, now time.Time, log io.Writer) ([]*feed.Feed, []ma
 			fmt.Fprintf(log, "matchd: bad entry: %v\n", e)
 		}
 	}
-	return feeds, feed.Merge(feeds...), nil
+	return feeds, nil
 }

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/matchd/matchd/ingest/feed"
 	"github.com/matchd/matchd/matcher"
 	"github.com/matchd/matchd/matcher/kql"
 )
@@ -23,11 +24,14 @@ import (
 // in force with the fields alerts show, and cfg, so the same feeds give the
 // same hash on every load. Bad feed entries are reported to log.
 func loadSet(paths []string, cfg matcher.Config, now time.Time, log io.Writer) (*matcher.Set, error) {
-	_, inds, err := loadFeeds(paths, now, log)
+	feeds, err := loadFeeds(paths, now, log)
 	if err != nil {
 		return nil, err
 	}
-	set, err := matcher.Compile(inds, cfg)
+	// Compile from the feeds in place: a merged copy of a million
+	// indicators would cost a few hundred megabytes.
+	n, inds := feed.MergeSeq(feeds...)
+	set, err := matcher.CompileSeq(n, inds, cfg)
 	if err != nil {
 		return nil, err
 	}

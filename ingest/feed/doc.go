@@ -20,7 +20,8 @@
 // Every value is canonicalised as documented on matcher.Indicator, so the
 // same indicator coming from several entries or feeds is found by its Value
 // and folded with (*matcher.Indicator).Merge, within a feed by Parse and
-// across feeds by Merge.
+// across feeds by Merge, or by MergeSeq, which hands the result to
+// matcher.CompileSeq without copying the feeds' indicators into one slice.
 //
 // A bad entry is never fatal: it is counted in Feed.BadCount and the first
 // 1000 are kept as *EntryError. A feed that cannot be read, whose
@@ -33,5 +34,9 @@
 //
 // The parsers do not read the clock: STIX valid_until is compared with
 // Options.Now, which Parse fills from time.Now once when it is zero. Loading
-// allocates freely; it runs at start and on reload, never on the match path.
+// runs at start and on reload, never on the match path, but feeds reach
+// millions of entries, so it keeps per-entry allocation down: a value
+// already spelled canonically is a substring of the feed's text, and
+// metadata that repeats across entries (threat type, malware, tag and
+// source lists) is shared by the indicators that carry it.
 package feed

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/matchd/matchd/ingest/feed"
+	"github.com/matchd/matchd/matcher"
 )
 
 func ExampleParse() {
@@ -51,4 +52,24 @@ func ExampleMerge() {
 	// Output:
 	// domain evil.example sources=["local.txt" "ThreatFox"] threat="botnet_cc" malware="Mirai" confidence=80 tags=["elf"]
 	// ip 198.51.100.9 sources=["local.txt"] threat="" malware="" confidence=-1 tags=[]
+}
+
+func ExampleMergeSeq() {
+	opt := feed.Options{Now: time.Date(2026, 6, 8, 0, 0, 0, 0, time.UTC)}
+	a, _ := feed.Parse("local.txt", []byte("evil.example\n198.51.100.9\n"), opt)
+	b, _ := feed.Parse("urls.txt", []byte("http://evil.example/x.sh\nevil.example\n"), opt)
+	n, inds := feed.MergeSeq(a, b)
+	set, err := matcher.CompileSeq(n, inds, matcher.Config{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for id := range uint32(set.Len()) {
+		in := set.Indicator(id)
+		fmt.Println(in.Type, in.Value, in.Sources)
+	}
+	// Output:
+	// domain evil.example [local.txt urls.txt]
+	// ip 198.51.100.9 [local.txt]
+	// url http://evil.example/x.sh [urls.txt]
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"iter"
 	"os"
 	"path/filepath"
 	"slices"
@@ -152,8 +153,7 @@ func Parse(name string, data []byte, opt Options) (*Feed, error) {
 	// at least each), so large lists do not regrow them repeatedly.
 	if hint := min(bytes.Count(data, []byte{'\n'})+1, len(data)/8); hint > 1024 {
 		b.feed.Indicators = make([]matcher.Indicator, 0, hint)
-		b.lines = make([]int, 0, hint)
-		b.index = make(map[key]int, hint)
+		b.index.init(hint)
 	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	if err := b.parse(string(data)); err != nil {
@@ -244,28 +244,38 @@ func looksLikeJSONArray(t string) bool {
 	return rest == "" || strings.IndexByte("{[]\"", rest[0]) >= 0
 }
 
-// key identifies an indicator. The Type is part of it because a value typed
-// by its feed could in principle collide with another type's value.
-type key struct {
-	typ   matcher.IndicatorType
-	value string
-}
-
 // builder accumulates one feed.
 type builder struct {
-	feed   *Feed
-	source string // default source: the file's base name
-	now    time.Time
-	index  map[key]int
-	lines  []int // line of each indicator's first appearance
+	feed    *Feed
+	source  string   // default source: the file's base name
+	sources []string // []string{source}, shared by the indicators that have no other
+	now     time.Time
+	// index finds an indicator by its Type and Value (both are the key: a
+	// value typed by its feed could in principle collide with another
+	// type's value).
+	index valueIndex
+	meta  interner
+	// hygiene holds the first maxCollected indicators that fail Hygiene,
+	// in order, with the line of their first appearance, and hygieneMore
+	// counts the others: the check runs as an indicator is added, while it
+	// is in cache, and finish reports them after the other warnings.
+	hygiene     []hygieneNote
+	hygieneMore int
+}
+
+type hygieneNote struct {
+	line int
+	ind  int // index in feed.Indicators
+	msg  string
 }
 
 func newBuilder(name string, now time.Time) *builder {
+	source := filepath.Base(name)
 	return &builder{
-		feed:   &Feed{Path: name},
-		source: filepath.Base(name),
-		now:    now,
-		index:  make(map[key]int),
+		feed:    &Feed{Path: name},
+		source:  source,
+		sources: []string{source},
+		now:     now,
 	}
 }
 
@@ -323,16 +333,19 @@ func (b *builder) addValue(line int, raw string, typ matcher.IndicatorType, meta
 	for _, n := range notes {
 		b.warn(line, in.Value, n)
 	}
-	in.ThreatType = meta.ThreatType
-	in.Malware = meta.Malware
+	// Metadata repeats across entries (a plain list has none but its
+	// source): the indicators share one copy of each string and list.
+	in.ThreatType = b.meta.str(meta.ThreatType)
+	in.Malware = b.meta.str(meta.Malware)
 	in.Confidence = meta.Confidence
 	in.FirstSeen = meta.FirstSeen
 	in.LastSeen = meta.LastSeen
-	in.Tags = slices.Clone(meta.Tags)
-	in.Reference = meta.Reference
-	in.Sources = slices.Clone(meta.Sources)
-	if len(in.Sources) == 0 {
-		in.Sources = []string{b.source}
+	in.Tags = b.meta.list(meta.Tags)
+	in.Reference = b.meta.str(meta.Reference)
+	if len(meta.Sources) == 0 {
+		in.Sources = b.meta.list(b.sources)
+	} else {
+		in.Sources = b.meta.list(meta.Sources)
 	}
 	b.add(line, in)
 	return true
@@ -340,25 +353,29 @@ func (b *builder) addValue(line int, raw string, typ matcher.IndicatorType, meta
 
 // add adds in, merging it into an earlier indicator with the same key.
 func (b *builder) add(line int, in matcher.Indicator) {
-	k := key{in.Type, in.Value}
-	if i, ok := b.index[k]; ok {
+	if i, ok := b.index.findOrAdd(b.feed.Indicators, in.Type, in.Value, len(b.feed.Indicators)); ok {
 		b.feed.Indicators[i].Merge(&in)
 		return
 	}
-	b.index[k] = len(b.feed.Indicators)
 	b.feed.Indicators = append(b.feed.Indicators, in)
-	b.lines = append(b.lines, line)
+	// Hygiene reads the Type, Value and address only, which merging a
+	// repeat leaves as they are.
+	if msg, ok := Hygiene(&in); !ok {
+		if len(b.hygiene) < maxCollected {
+			b.hygiene = append(b.hygiene, hygieneNote{line, len(b.feed.Indicators) - 1, msg})
+		} else {
+			b.hygieneMore++
+		}
+	}
 }
 
 // finish adds the hygiene warnings, once per indicator, at the line of its
 // first appearance.
 func (b *builder) finish() {
-	for i := range b.feed.Indicators {
-		in := &b.feed.Indicators[i]
-		if msg, ok := Hygiene(in); !ok {
-			b.warn(b.lines[i], in.Value, msg)
-		}
+	for _, h := range b.hygiene {
+		b.warn(h.line, b.feed.Indicators[h.ind].Value, h.msg)
 	}
+	b.feed.WarningCount += b.hygieneMore // past the cap of Warnings
 }
 
 // Merge folds the indicators of feeds into one list, one indicator per
@@ -366,49 +383,123 @@ func (b *builder) finish() {
 // order of feeds, in order of first appearance. Nil feeds are ignored. The
 // feeds are not modified; the result may share memory with them (with a
 // single feed it is that feed's clipped Indicators), so treat it as
-// read-only.
+// read-only. MergeSeq gives the same indicators without copying them.
 func Merge(feeds ...*Feed) []matcher.Indicator {
-	var nonNil []*Feed
-	total := 0
-	for _, f := range feeds {
-		if f != nil {
-			nonNil = append(nonNil, f)
-			total += len(f.Indicators)
-		}
+	m := newMerger(feeds)
+	if len(m.feeds) == 1 { // a feed holds each indicator once already
+		return slices.Clip(m.feeds[0].Indicators)
 	}
-	if len(nonNil) == 1 { // a feed holds each indicator once already
-		return slices.Clip(nonNil[0].Indicators)
-	}
-	// Only a type found in two or more feeds can hold duplicates: index
-	// those, append the rest as they are.
-	var seen, shared uint64
-	for _, f := range nonNil {
-		var mask uint64
-		for i := range f.Indicators {
-			mask |= 1 << f.Indicators[i].Type
-		}
-		shared |= seen & mask
-		seen |= mask
-	}
-	out := make([]matcher.Indicator, 0, total)
-	index := make(map[key]int)
-	for _, f := range nonNil {
-		for i := range f.Indicators {
-			in := &f.Indicators[i]
-			if shared&(1<<in.Type) == 0 {
-				out = append(out, *in)
-				continue
-			}
-			k := key{in.Type, in.Value}
-			if j, ok := index[k]; ok {
-				out[j].Merge(in)
-				continue
-			}
-			index[k] = len(out)
-			out = append(out, *in)
-		}
+	out := make([]matcher.Indicator, 0, m.n)
+	for in := range m.all {
+		out = append(out, *in)
 	}
 	return out
+}
+
+// MergeSeq returns the number of indicators Merge would return and a
+// sequence of them in the same order, for matcher.CompileSeq: the
+// indicators of a type found in one feed only are yielded in place, and
+// only those of a type found in several feeds are copied, to merge their
+// repeats, so that large feeds are not copied whole. The feeds must not be
+// modified while the sequence is in use; it may be ranged over more than
+// once, and the indicators it yields must not be modified.
+func MergeSeq(feeds ...*Feed) (int, iter.Seq[*matcher.Indicator]) {
+	m := newMerger(feeds)
+	return m.n, m.all
+}
+
+// merger holds what Merge and MergeSeq need beyond the feeds: the merged
+// indicators of the types found in two or more feeds.
+type merger struct {
+	feeds  []*Feed // non-nil
+	shared uint64  // bit t: type t is found in two or more feeds
+	n      int     // indicators after merging
+	// merged holds one indicator per Type and Value of the shared types,
+	// in order of first appearance, merged with its repeats; dup[f] marks
+	// the repeats in feeds[f] (nil when feed f has no shared type).
+	merged []matcher.Indicator
+	dup    [][]uint64
+}
+
+func newMerger(feeds []*Feed) *merger {
+	m := &merger{}
+	var seen uint64
+	var count [64]int // indicators by type
+	for _, f := range feeds {
+		if f == nil {
+			continue
+		}
+		m.feeds = append(m.feeds, f)
+		m.n += len(f.Indicators)
+		var mask uint64
+		for i := range f.Indicators {
+			t := f.Indicators[i].Type
+			mask |= 1 << t
+			if t < 64 {
+				count[t]++
+			}
+		}
+		m.shared |= seen & mask
+		seen |= mask
+	}
+	if m.shared == 0 {
+		return m
+	}
+	// Only a type found in two or more feeds can hold duplicates: index
+	// those.
+	shared := 0
+	for t, c := range count {
+		if m.shared&(1<<t) != 0 {
+			shared += c
+		}
+	}
+	var index valueIndex
+	index.init(shared)
+	m.merged = make([]matcher.Indicator, 0, shared)
+	m.dup = make([][]uint64, len(m.feeds))
+	for fi, f := range m.feeds {
+		for i := range f.Indicators {
+			in := &f.Indicators[i]
+			if m.shared&(1<<in.Type) == 0 {
+				continue
+			}
+			if j, ok := index.findOrAdd(m.merged, in.Type, in.Value, len(m.merged)); ok {
+				m.merged[j].Merge(in)
+				if m.dup[fi] == nil {
+					m.dup[fi] = make([]uint64, (len(f.Indicators)+63)/64)
+				}
+				m.dup[fi][i/64] |= 1 << (i % 64)
+				m.n--
+				continue
+			}
+			m.merged = append(m.merged, *in)
+		}
+	}
+	return m
+}
+
+// all yields the merged indicators in order.
+func (m *merger) all(yield func(*matcher.Indicator) bool) {
+	next := 0 // in merged
+	for fi, f := range m.feeds {
+		var dup []uint64
+		if m.dup != nil {
+			dup = m.dup[fi]
+		}
+		for i := range f.Indicators {
+			in := &f.Indicators[i]
+			if m.shared&(1<<in.Type) != 0 {
+				if dup != nil && dup[i/64]&(1<<(i%64)) != 0 {
+					continue
+				}
+				in = &m.merged[next]
+				next++
+			}
+			if !yield(in) {
+				return
+			}
+		}
+	}
 }
 
 // lines iterates over the lines of s, 1-based, without their "\n" or

@@ -47,6 +47,29 @@ var specialRanges = func() []specialRange {
 	return rs
 }()
 
+// specialByOctet lists, for each first octet of an IPv4 address, the
+// indexes of the IPv4 specialRanges that can hold such an address, in
+// their order; specialV6 the IPv6 ones. Hygiene checks every address of a
+// feed, and most IPv4 addresses are thus checked against no range at all.
+var specialByOctet, specialV6 = func() (by [256][]int, v6 []int) {
+	for i, r := range specialRanges {
+		a := r.prefix.Addr()
+		if !a.Is4() {
+			v6 = append(v6, i)
+			continue
+		}
+		first := int(a.As4()[0])
+		last := first
+		if bits := r.prefix.Bits(); bits < 8 {
+			last = first | (1<<(8-bits) - 1)
+		}
+		for o := first; o <= last; o++ {
+			by[o] = append(by[o], i)
+		}
+	}
+	return by, v6
+}()
+
 // emptyHashes are the hashes of empty input: a feed listing one flags every
 // empty file.
 var emptyHashes = map[string]bool{
@@ -92,7 +115,7 @@ func Hygiene(in *matcher.Indicator) (msg string, ok bool) {
 			found = append(found, "very short URL — would match too much")
 		}
 		if host := urlHost(in.Value); host != "" {
-			if a, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
+			if a, ok := parseAddr(strings.Trim(host, "[]")); ok {
 				found = appendAddrFindings(found, a.Unmap())
 			} else {
 				found = appendNameFindings(found, host)
@@ -121,8 +144,12 @@ func appendAddrFindings(found []string, a netip.Addr) []string {
 	if a == netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
 		return append(found, "broadcast address")
 	}
-	for _, r := range specialRanges {
-		if r.prefix.Contains(a) {
+	cand := specialV6
+	if a.Is4() {
+		cand = specialByOctet[a.As4()[0]]
+	}
+	for _, i := range cand {
+		if r := &specialRanges[i]; r.prefix.Contains(a) {
 			return append(found, r.what)
 		}
 	}

@@ -1,6 +1,8 @@
 package feed
 
 import (
+	"math/rand/v2"
+	"net/netip"
 	"testing"
 
 	"github.com/matchd/matchd/matcher"
@@ -62,4 +64,47 @@ func TestHygiene(t *testing.T) {
 			t.Errorf("Hygiene(%s) = %q, %v; want %q", tc.value, msg, ok, tc.msg)
 		}
 	}
+}
+
+// TestAddrFindingsDifferential checks the address check against the linear
+// scan, on random addresses and on every range's edges.
+func TestAddrFindingsDifferential(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 5))
+	var addrs []netip.Addr
+	for _, sr := range specialRanges {
+		p := sr.prefix
+		addrs = append(addrs, p.Addr(), p.Addr().Prev(), lastAddr(p), lastAddr(p).Next())
+	}
+	for range 100000 {
+		var b [16]byte
+		for i := range b {
+			b[i] = byte(r.Uint32())
+		}
+		addrs = append(addrs, netip.AddrFrom4([4]byte(b[:4])), netip.AddrFrom16(b))
+		if r.IntN(4) == 0 { // under a special IPv6 prefix
+			b[0], b[1] = []byte{0xfc, 0xfe, 0xff, 0x20, 0x3f}[r.IntN(5)], byte(r.IntN(16))
+			addrs = append(addrs, netip.AddrFrom16(b))
+		}
+	}
+	for _, a := range addrs {
+		if !a.IsValid() || a.IsUnspecified() || a == netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
+			continue
+		}
+		var got string
+		if f := appendAddrFindings(nil, a); len(f) > 0 {
+			got = f[0]
+		}
+		if want := slowSpecialRange(a); got != want {
+			t.Errorf("%v: %q, want %q", a, got, want)
+		}
+	}
+}
+
+func lastAddr(p netip.Prefix) netip.Addr {
+	b := p.Addr().AsSlice()
+	for i := p.Bits(); i < len(b)*8; i++ {
+		b[i/8] |= 0x80 >> (i % 8)
+	}
+	a, _ := netip.AddrFromSlice(b)
+	return a
 }

@@ -10,8 +10,9 @@ import (
 	"github.com/matchd/matchd/matcher"
 )
 
-// This file holds slow, obviously correct references for Refang and type
-// detection, for the differential and fuzz tests.
+// This file holds slow, obviously correct references for Refang, type
+// detection, the value index and Merge, for the differential and fuzz
+// tests.
 
 var (
 	slowDefang = regexp.MustCompile(`(?i)\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\{dot\}|\[:\]|\(:\)|\[://\]|\[/\]`)
@@ -182,4 +183,44 @@ func slowDetect(s string) matcher.IndicatorType {
 		return matcher.TypeDomain
 	}
 	return matcher.TypeInvalid
+}
+
+// key identifies an indicator in the slow references: its Type and Value.
+type key struct {
+	typ   matcher.IndicatorType
+	value string
+}
+
+// slowMerge is Merge with a map and a copy of every indicator: the
+// implementation valueIndex and merger replaced.
+func slowMerge(feeds ...*Feed) []matcher.Indicator {
+	var out []matcher.Indicator
+	index := make(map[key]int)
+	for _, f := range feeds {
+		if f == nil {
+			continue
+		}
+		for i := range f.Indicators {
+			in := &f.Indicators[i]
+			k := key{in.Type, in.Value}
+			if j, ok := index[k]; ok {
+				out[j].Merge(in)
+				continue
+			}
+			index[k] = len(out)
+			out = append(out, *in)
+		}
+	}
+	return out
+}
+
+// slowSpecialRange is the address check of Hygiene as a linear scan of
+// every special range: what specialByOctet and specialV6 narrow down.
+func slowSpecialRange(a netip.Addr) string {
+	for _, r := range specialRanges {
+		if r.prefix.Contains(a) {
+			return r.what
+		}
+	}
+	return ""
 }

@@ -23,7 +23,7 @@ import (
 // Refang(Refang(s)) == Refang(s). Refang is safe for concurrent use and
 // allocates only when s changes.
 func Refang(s string) string {
-	if !strings.ContainsAny(s, "])}") && !hasDefangedScheme(s) {
+	if !maybeDefanged(s) && !hasDefangedScheme(s) {
 		return s
 	}
 	// Each separator ends in ']', ')' or '}', and each replacement ends in
@@ -46,6 +46,23 @@ func Refang(s string) string {
 		return "http" + r[4:]
 	}
 	return r
+}
+
+// maybeDefanged reports whether s may hold a bracketed separator: a
+// closing ']', ')' or '}' right after the '.', ':', '/' or 't' every
+// separator has there. Until the first such byte the output of Refang is
+// its input, so without one nothing is reduced; bracketed IPv6 hosts
+// ("[2a02:cf40:1::5]:80") are then not copied.
+func maybeDefanged(s string) bool {
+	for i := 1; i < len(s); i++ {
+		if c := s[i]; c == ']' || c == ')' || c == '}' {
+			switch s[i-1] {
+			case '.', ':', '/', 't', 'T':
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // defangs lists the bracketed separators and what they stand for.
@@ -179,19 +196,19 @@ func detect(v string) (matcher.IndicatorType, error) {
 		return t, nil
 	}
 	if strings.IndexByte(v, '/') >= 0 {
-		if _, err := netip.ParsePrefix(v); err == nil || looksLikePrefix(v) {
+		if isPrefix(v) || looksLikePrefix(v) {
 			return matcher.TypeCIDR, nil
 		}
 		return matcher.TypeURL, nil
 	}
-	if _, err := netip.ParseAddr(v); err == nil {
+	if isAddr(v) {
 		return matcher.TypeIP, nil
 	}
 	if v[0] == '[' {
 		return matcher.TypeIPPort, nil
 	}
 	if h, _, ok := splitLastColon(v); ok {
-		if _, err := netip.ParseAddr(h); err == nil {
+		if isAddr(h) {
 			return matcher.TypeIPPort, nil
 		}
 		return matcher.TypeInvalid, errors.New("cannot detect indicator type (a port needs an IP host)")
@@ -209,7 +226,51 @@ func looksLikePrefix(v string) bool {
 	if i < 0 || i == len(v)-1 || !allDigits(v[i+1:]) {
 		return false
 	}
-	_, err := netip.ParseAddr(v[:i])
+	return isAddr(v[:i])
+}
+
+// mayBeAddr reports whether s passes a quick test every address that
+// netip.ParseAddr accepts passes: hex digits, '.' and ':' (not exactly one)
+// up to an optional '%' zone. Values that fail it, such as domains and
+// ip:port pairs, are then not handed to netip, whose errors allocate.
+func mayBeAddr(s string) bool {
+	if i := strings.IndexByte(s, '%'); i >= 0 {
+		s = s[:i]
+	}
+	colons := 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == ':':
+			colons++
+		case c != '.' && !isHex(c):
+			return false
+		}
+	}
+	return colons != 1
+}
+
+// isAddr reports whether netip.ParseAddr accepts s.
+func isAddr(s string) bool {
+	_, ok := parseAddr(s)
+	return ok
+}
+
+// parseAddr is netip.ParseAddr without the error.
+func parseAddr(s string) (netip.Addr, bool) {
+	if !mayBeAddr(s) {
+		return netip.Addr{}, false
+	}
+	a, err := netip.ParseAddr(s)
+	return a, err == nil
+}
+
+// isPrefix reports whether netip.ParsePrefix accepts s.
+func isPrefix(s string) bool {
+	i := strings.LastIndexByte(s, '/')
+	if i < 0 || !mayBeAddr(s[:i]) {
+		return false
+	}
+	_, err := netip.ParsePrefix(s)
 	return err == nil
 }
 
@@ -222,7 +283,11 @@ func parseAddrOrPrefix(in *matcher.Indicator, v string, note *string) error {
 		if a.Zone() != "" {
 			return errors.New("address has a zone")
 		}
-		setAddr(in, a.Unmap())
+		a = a.Unmap()
+		in.Type = matcher.TypeIP
+		in.Addr = a
+		var buf [64]byte
+		in.Value = reuse(v, a.AppendTo(buf[:0]))
 		return nil
 	}
 	p, err := netip.ParsePrefix(v)
@@ -242,7 +307,8 @@ func parseAddrOrPrefix(in *matcher.Indicator, v string, note *string) error {
 	}
 	in.Type = matcher.TypeCIDR
 	in.Prefix = m
-	in.Value = m.String()
+	var buf [64]byte
+	in.Value = reuse(v, m.AppendTo(buf[:0]))
 	return nil
 }
 
@@ -250,6 +316,16 @@ func setAddr(in *matcher.Indicator, a netip.Addr) {
 	in.Type = matcher.TypeIP
 	in.Addr = a
 	in.Value = a.String()
+}
+
+// reuse returns v when it is already the canonical text canon, sparing the
+// copy: most feeds spell their values canonically, and the value is then a
+// substring of the feed's text. Otherwise it returns canon as a string.
+func reuse(v string, canon []byte) string {
+	if string(canon) == v {
+		return v
+	}
+	return string(canon)
 }
 
 func parseIPPort(in *matcher.Indicator, v string) error {
@@ -284,7 +360,8 @@ func parseIPPort(in *matcher.Indicator, v string) error {
 	in.Type = matcher.TypeIPPort
 	in.Addr = ap.Addr()
 	in.Port = p
-	in.Value = ap.String()
+	var buf [64]byte
+	in.Value = reuse(v, ap.AppendTo(buf[:0]))
 	return nil
 }
 
@@ -325,13 +402,16 @@ func canonicalURL(v string) (string, error) {
 		if strings.IndexByte(v, '/') < 0 {
 			return "", errors.New("no scheme and no path")
 		}
-		if _, err := netip.ParsePrefix(v); err == nil || looksLikePrefix(v) {
+		if isPrefix(v) || looksLikePrefix(v) {
 			return "", errors.New("a CIDR, not a URL")
 		}
 		end := strings.IndexAny(v, "/?#")
 		host, err := canonicalHostPort(v[:end], true)
 		if err != nil {
 			return "", err
+		}
+		if host == v[:end] { // already canonical: no copy
+			return v, nil
 		}
 		return host + v[end:], nil
 	}
@@ -353,7 +433,10 @@ func canonicalURL(v string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return lowerASCII(scheme) + "://" + user + host + rest[end:], nil
+	if ls := lowerASCII(scheme); ls != scheme || host != auth {
+		return ls + "://" + user + host + rest[end:], nil
+	}
+	return v, nil // already canonical: no copy
 }
 
 func validScheme(s string) bool {
@@ -402,14 +485,17 @@ func canonicalHostPort(hp string, strict bool) (string, error) {
 			}
 		}
 		if strict {
-			if a, err := netip.ParseAddr(host); err != nil || !a.Is4() {
+			if a, ok := parseAddr(host); !ok || !a.Is4() {
 				if _, err := canonicalDomain(host, true); err != nil {
 					return "", errors.New("host is neither an address nor a dotted domain")
 				}
 			}
 		}
 	}
-	return lowerASCII(host) + port, nil
+	if lh := lowerASCII(host); lh != host {
+		return lh + port, nil
+	}
+	return hp, nil // host+port, without a copy
 }
 
 // canonicalDomain lower-cases v and strips one trailing dot. Labels are 1-63
