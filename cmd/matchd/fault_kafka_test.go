@@ -690,9 +690,18 @@ func TestKafkaReloadStorm(t *testing.T) {
 	dir := t.TempDir()
 	feed, out := filepath.Join(dir, "feed.txt"), filepath.Join(dir, "alerts.jsonl")
 	const ipA, ipB = "176.65.139.126", "169.239.130.20"
+	// The watch sees a change of size or modification time. The two good
+	// feeds have one size, and the file system's clock ticks every few
+	// milliseconds, so each version gets a modification time of its own,
+	// a second after the last, as feeds written minutes apart would.
+	stamp := time.Now().Add(-time.Hour)
 	writeFeed := func(content string) { // atomically, as a deployment should
 		tmp := feed + ".tmp"
 		writeFile(t, tmp, []byte(content))
+		stamp = stamp.Add(time.Second)
+		if err := os.Chtimes(tmp, stamp, stamp); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.Rename(tmp, feed); err != nil {
 			t.Fatal(err)
 		}
