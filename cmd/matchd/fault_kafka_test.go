@@ -444,7 +444,8 @@ func TestKafkaBrokerStopStart(t *testing.T) {
 			t.Fatalf("kafka.sh %v: %v", args, err)
 		}
 	}
-	// Start it again as it runs now: same ports, TLS listener included.
+	// Start it again as it runs now: same ports, TLS and SASL listeners
+	// included.
 	status, err := exec.Command("../../scripts/kafka/kafka.sh", "status").Output()
 	if err != nil {
 		t.Fatalf("kafka.sh status: %v", err)
@@ -458,6 +459,10 @@ func TestKafkaBrokerStopStart(t *testing.T) {
 			startArgs = append(startArgs, "--port", port)
 		case "MATCHD_KAFKA_TLS_BROKERS":
 			startArgs = append(startArgs, "--tls-port", port)
+		case "MATCHD_KAFKA_SASL_BROKERS":
+			startArgs = append(startArgs, "--sasl-port", port)
+		case "MATCHD_KAFKA_SASL_SSL_BROKERS":
+			startArgs = append(startArgs, "--sasl-ssl-port", port)
 		}
 	}
 	atStop := countLines(out)
