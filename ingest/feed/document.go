@@ -77,7 +77,9 @@ var docLabels = []string{"total iocs:", "ioc types:", "ioc count:", "threat type
 
 // malwareFamily returns NAME from a line with "Malware Family: NAME".
 func malwareFamily(line string) string {
-	low := asciiLower(line) // same length as line: its indexes are line's
+	// lowerASCII keeps line's length, so its indexes are line's
+	// (strings.ToLower turns invalid UTF-8 into U+FFFD, three bytes for one).
+	low := lowerASCII(line)
 	i := strings.Index(low, "malware family:")
 	if i < 0 {
 		return ""
@@ -94,19 +96,6 @@ func malwareFamily(line string) string {
 		end = j
 	}
 	return strings.Trim(v[:end], " \t*_`")
-}
-
-// asciiLower lowers ASCII letters only, so that the result has s's length
-// whatever s holds (strings.ToLower turns invalid UTF-8 into U+FFFD, three
-// bytes for one).
-func asciiLower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
 }
 
 // tableCols are the column indexes of an IOC table, -1 when absent.
