@@ -125,8 +125,8 @@ func (f *fetcher) run(ctx context.Context) {
 
 // fetchInto sends one fetch request and reads the response into *curp.
 // When that batch fills up it calls full, which hands it out and replaces
-// *curp (false: stop). It returns how many messages it added and the partition's high
-// watermark (-1: unknown).
+// *curp (false: stop). It returns how many messages it added and the
+// partition's high watermark (-1: unknown).
 func (f *fetcher) fetchInto(conn *kafkago.Conn, curp **pending, wait time.Duration, full func() bool) (added int, hwm int64, err error) {
 	conn.SetReadDeadline(time.Now().Add(wait + readTimeout))
 	if _, err := conn.Seek(f.offset, kafkago.SeekAbsolute|kafkago.SeekDontCheck); err != nil {
